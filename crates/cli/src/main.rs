@@ -1,0 +1,410 @@
+//! The `xiangzhi` binary: serve, demo, migrate, admin, backup, verify, config.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+use xiangzhi_core::authz::{Actor, Role};
+use xiangzhi_core::{accounts, audit, demo, Core};
+
+#[derive(Parser)]
+#[command(
+    name = "xiangzhi",
+    version,
+    about = "乡治 — rural governance platform for a county"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args, Clone, Default)]
+struct Common {
+    /// Data directory (SQLite file, keys, uploads).
+    #[arg(long, env = "XIANGZHI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Listen address.
+    #[arg(long, env = "XIANGZHI_LISTEN")]
+    listen: Option<String>,
+    /// Database URL: sqlite://… (default: the file in the data dir) or postgres://…
+    #[arg(long, env = "XIANGZHI_DATABASE_URL")]
+    database_url: Option<String>,
+    /// SMS gateway URL (http://host:port/path); default: a file sink in the data dir.
+    #[arg(long, env = "XIANGZHI_SMS_URL")]
+    sms_url: Option<String>,
+    /// Configuration file (TOML); flags and environment variables take precedence.
+    #[arg(long, env = "XIANGZHI_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    database_url: Option<String>,
+    sms_url: Option<String>,
+}
+
+/// Settled configuration.
+struct Config {
+    data_dir: PathBuf,
+    listen: String,
+    database_url: Option<String>,
+    sms_url: Option<String>,
+}
+
+impl Common {
+    fn settle(&self) -> anyhow::Result<Config> {
+        let file: FileConfig = match &self.config {
+            Some(p) => toml::from_str(
+                &std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read {}", p.display()))?,
+            )
+            .with_context(|| format!("invalid configuration file {}", p.display()))?,
+            None => FileConfig::default(),
+        };
+        Ok(Config {
+            data_dir: self
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./data")),
+            listen: self
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            database_url: self.database_url.clone().or(file.database_url),
+            sms_url: self.sms_url.clone().or(file.sms_url),
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server.
+    Serve(Common),
+    /// Generate the demo county on an empty database, then serve.
+    Demo {
+        #[command(flatten)]
+        common: Common,
+        /// Number of residents to generate.
+        #[arg(long, default_value_t = 50_000)]
+        residents: usize,
+        /// Seed of the generator (same seed, same county).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Generate and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate(Common),
+    /// Administration from the command line (audited as the system).
+    Admin {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        cmd: AdminCmd,
+    },
+    /// Write a consistent copy of the database while the server keeps serving.
+    Backup {
+        #[command(flatten)]
+        common: Common,
+        /// Target file.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Walk the audit chain; exit 0 when intact, 1 naming the first broken record.
+    Verify(Common),
+    /// Configuration help.
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Create a user.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// Password (or set XIANGZHI_NEW_PASSWORD).
+        #[arg(long, env = "XIANGZHI_NEW_PASSWORD")]
+        password: String,
+    },
+    /// Reset a user's password.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "XIANGZHI_NEW_PASSWORD")]
+        password: String,
+    },
+    /// Grant a role on an area; prints a new authenticator secret when the role needs one.
+    GrantRole {
+        #[arg(long)]
+        username: String,
+        /// villager, grid_worker, village_cadre, village_supervisor, township_staff,
+        /// county_staff, system_admin, security_admin, audit_admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        area: String,
+    },
+    /// Unlock an account locked by failed logins.
+    Unlock {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print a documented sample configuration file.
+    Example,
+}
+
+const CONFIG_EXAMPLE: &str = r#"# xiangzhi configuration (TOML). Command-line flags and XIANGZHI_* environment
+# variables override these values.
+
+# Where the SQLite database, the encryption key and uploads live.
+data_dir = "./data"
+
+# Address and port to listen on. Put a TLS-terminating proxy in front for remote access.
+listen = "127.0.0.1:8080"
+
+# Database. Leave unset for the embedded SQLite file in data_dir, or point at PostgreSQL:
+# database_url = "postgres://xiangzhi@127.0.0.1:5432/xiangzhi"
+
+# SMS gateway: an HTTP endpoint that accepts POST {"to": "...", "text": "..."}.
+# Unset: messages are appended to data_dir/sms-outbox.jsonl (development).
+# sms_url = "http://10.0.0.5:9000/sms"
+
+# The master encryption key is NOT configured here. It is read from the environment
+# variable XIANGZHI_MASTER_KEY (64 hex digits) or from data_dir/keys/master.key, which is
+# created with mode 0600 on first start. Back it up separately from the database.
+"#;
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("XIANGZHI_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+async fn open(cfg: &Config) -> anyhow::Result<Core> {
+    Core::open(
+        cfg.data_dir.clone(),
+        cfg.database_url.as_deref(),
+        cfg.sms_url.as_deref(),
+    )
+    .await
+}
+
+async fn serve(core: Core, cfg: &Config, started: Instant) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "xiangzhi serving on http://{addr}/  (ready in {} ms)",
+        started.elapsed().as_millis()
+    );
+    tracing::info!(%addr, "serving");
+    xiangzhi_web::serve(xiangzhi_web::AppState::new(core), listener).await
+}
+
+#[tokio::main]
+async fn main() {
+    init_tracing();
+    let cli = Cli::parse();
+    let code = match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    match cli.cmd {
+        Cmd::Serve(common) => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            serve(core, &cfg, started).await?;
+        }
+        Cmd::Demo {
+            common,
+            residents,
+            seed,
+            no_serve,
+        } => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            if core.db.is_empty().await? {
+                println!(
+                    "generating the demo county x县 with {residents} residents (seed {seed}) …"
+                );
+                let summary = demo::generate(&core, residents, seed).await?;
+                let path = cfg.data_dir.join("demo-accounts.json");
+                std::fs::write(&path, serde_json::to_string_pretty(&summary.accounts)?)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+                }
+                println!(
+                    "generated {} townships, {} villages, {} households, {} residents in {:.1} s",
+                    summary.townships,
+                    summary.villages,
+                    summary.households,
+                    summary.residents,
+                    started.elapsed().as_secs_f64()
+                );
+                println!("logins (also in {}):", path.display());
+                for a in &summary.accounts {
+                    println!(
+                        "  {:<22} {:<20} {:<18} {}{}",
+                        a.username,
+                        a.password,
+                        a.role,
+                        a.area_code,
+                        a.totp_secret
+                            .as_ref()
+                            .map(|s| format!("  TOTP {s}"))
+                            .unwrap_or_default()
+                    );
+                }
+            } else {
+                println!("the database already holds data; serving it as it is");
+            }
+            if !no_serve {
+                serve(core, &cfg, started).await?;
+            }
+        }
+        Cmd::Migrate(common) => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            core.db.close().await;
+            println!("migrations applied");
+        }
+        Cmd::Admin { common, cmd } => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            admin(&core, cmd).await?;
+        }
+        Cmd::Backup { common, to } => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            core.db.backup(&to).await?;
+            println!("backup written to {}", to.display());
+        }
+        Cmd::Verify(common) => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            let report = audit::verify(&core.db).await?;
+            match report.problem {
+                None => {
+                    println!(
+                        "audit chain intact: {} records ({:.2} s)",
+                        report.records,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                Some(p) => {
+                    println!(
+                        "audit chain BROKEN after {} good records: {p}",
+                        report.records
+                    );
+                    return Ok(1);
+                }
+            }
+        }
+        Cmd::Config {
+            cmd: ConfigCmd::Example,
+        } => print!("{CONFIG_EXAMPLE}"),
+    }
+    Ok(0)
+}
+
+async fn admin(core: &Core, cmd: AdminCmd) -> anyhow::Result<()> {
+    let system = Actor::system("cli-admin");
+    let user_id = |username: String| async move {
+        accounts::find_user(core, &username)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .map(|u| u.id)
+            .ok_or_else(|| anyhow::anyhow!("no user named {username}"))
+    };
+    match cmd {
+        AdminCmd::CreateUser {
+            username,
+            display_name,
+            password,
+        } => {
+            let id = accounts::create_user(
+                core,
+                &system,
+                &accounts::NewUser {
+                    username: username.clone(),
+                    display_name,
+                    password,
+                    person_id: None,
+                    staff: true,
+                },
+            )
+            .await
+            .map_err(describe)?;
+            println!("created {username} ({id})");
+        }
+        AdminCmd::ResetPassword { username, password } => {
+            let id = user_id(username.clone()).await?;
+            accounts::reset_password(core, &system, &id, &password)
+                .await
+                .map_err(describe)?;
+            println!("password of {username} reset; their sessions are ended");
+        }
+        AdminCmd::GrantRole {
+            username,
+            role,
+            area,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
+            let id = user_id(username.clone()).await?;
+            let out = accounts::grant_role(core, &system, &id, role, &area)
+                .await
+                .map_err(describe)?;
+            println!("granted {} on {area} to {username}", role.as_str());
+            if let Some(s) = out.totp_secret {
+                println!("authenticator secret (give it to the user in person): {s}");
+            }
+        }
+        AdminCmd::Unlock { username } => {
+            let id = user_id(username.clone()).await?;
+            accounts::unlock(core, &system, &id)
+                .await
+                .map_err(describe)?;
+            println!("{username} unlocked");
+        }
+    }
+    Ok(())
+}
+
+fn describe(e: xiangzhi_core::AppError) -> anyhow::Error {
+    let fields: Vec<String> = e.fields().iter().map(|f| f.to_string()).collect();
+    if fields.is_empty() {
+        anyhow::anyhow!("{} ({})", e, e.code())
+    } else {
+        anyhow::anyhow!("{} ({}): {}", e, e.code(), fields.join(", "))
+    }
+}

@@ -1,0 +1,195 @@
+//! SQL of the audit chain.
+
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use super::rules::{chain_hash, snapshot_digest, AuditRecord, GENESIS};
+use super::Entry;
+use crate::authz::Actor;
+use crate::clock;
+use crate::db::Db;
+use crate::error::AppResult;
+
+/// Append one record to the chain inside the caller's transaction.
+///
+/// The head row is bumped first with `UPDATE … RETURNING`, which takes the row lock on
+/// PostgreSQL (and the database write lock on SQLite), so concurrent writers line up and the
+/// chain never forks.
+pub async fn record(conn: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> AppResult<i64> {
+    let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *conn)
+        .await?;
+    let seq: i64 = row.try_get(0)?;
+    let prev_hash: String = row.try_get(1)?;
+    let mut r = AuditRecord {
+        seq,
+        at: clock::now_ms(),
+        actor_id: (!actor.user_id.is_empty()).then(|| actor.user_id.clone()),
+        actor_name: actor.username.clone(),
+        on_behalf_of: actor.on_behalf_of.clone(),
+        action: e.action.to_string(),
+        object_type: e.object_type.to_string(),
+        object_id: e.object_id.to_string(),
+        area_code: e.area_code.map(str::to_string),
+        source: actor.source.clone(),
+        before_digest: e.before.as_ref().map(snapshot_digest),
+        after_digest: e.after.as_ref().map(snapshot_digest),
+        detail: e.detail,
+        prev_hash,
+        hash: String::new(),
+    };
+    r.hash = chain_hash(&r);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_id, actor_name, on_behalf_of, action, object_type, \
+         object_id, area_code, source, before_digest, after_digest, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(r.seq)
+    .bind(r.at)
+    .bind(r.actor_id.clone())
+    .bind(r.actor_name.clone())
+    .bind(r.on_behalf_of.clone())
+    .bind(r.action.clone())
+    .bind(r.object_type.clone())
+    .bind(r.object_id.clone())
+    .bind(r.area_code.clone())
+    .bind(r.source.clone())
+    .bind(r.before_digest.clone())
+    .bind(r.after_digest.clone())
+    .bind(r.detail.clone())
+    .bind(r.prev_hash.clone())
+    .bind(r.hash.clone())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(r.hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(seq)
+}
+
+fn row_to_record(row: &sqlx::any::AnyRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        seq: row.try_get(0)?,
+        at: row.try_get(1)?,
+        actor_id: row.try_get(2)?,
+        actor_name: row.try_get(3)?,
+        on_behalf_of: row.try_get(4)?,
+        action: row.try_get(5)?,
+        object_type: row.try_get(6)?,
+        object_id: row.try_get(7)?,
+        area_code: row.try_get(8)?,
+        source: row.try_get(9)?,
+        before_digest: row.try_get(10)?,
+        after_digest: row.try_get(11)?,
+        detail: row.try_get(12)?,
+        prev_hash: row.try_get(13)?,
+        hash: row.try_get(14)?,
+    })
+}
+
+const COLUMNS: &str = "seq, at, actor_id, actor_name, on_behalf_of, action, object_type, \
+    object_id, area_code, source, before_digest, after_digest, detail, prev_hash, hash";
+
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub records: i64,
+    /// `None` when intact; otherwise what is wrong and where.
+    pub problem: Option<String>,
+}
+
+/// Walk the whole chain in order and recompute every hash.
+pub async fn verify(db: &Db) -> anyhow::Result<VerifyReport> {
+    let mut prev = GENESIS.to_string();
+    let mut expected_seq = 1i64;
+    let mut count = 0i64;
+    let batch = 20_000i64;
+    loop {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(expected_seq)
+        .bind(batch)
+        .fetch_all(&db.read)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let r = row_to_record(row)?;
+            if r.seq != expected_seq {
+                return Ok(VerifyReport {
+                    records: count,
+                    problem: Some(format!("audit record {expected_seq} is missing")),
+                });
+            }
+            if r.prev_hash != prev {
+                return Ok(VerifyReport {
+                    records: count,
+                    problem: Some(format!(
+                        "audit record {} does not follow record {} (reordered or replaced)",
+                        r.seq,
+                        r.seq - 1
+                    )),
+                });
+            }
+            if chain_hash(&r) != r.hash {
+                return Ok(VerifyReport {
+                    records: count,
+                    problem: Some(format!("audit record {} was altered", r.seq)),
+                });
+            }
+            prev = r.hash;
+            expected_seq += 1;
+            count += 1;
+        }
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(&db.read)
+        .await?;
+    let head_seq: i64 = head.try_get(0)?;
+    let head_hash: String = head.try_get(1)?;
+    if head_seq != count || head_hash != prev {
+        return Ok(VerifyReport {
+            records: count,
+            problem: Some(format!(
+                "audit records after {count} are missing (the head says {head_seq})"
+            )),
+        });
+    }
+    Ok(VerifyReport {
+        records: count,
+        problem: None,
+    })
+}
+
+/// Filters for browsing the log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action_prefix: Option<String>,
+    pub actor: Option<String>,
+    pub object_id: Option<String>,
+    /// Only records with `seq` below this (paging backwards from the newest).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// Newest first. Callers check [`crate::authz::Permission::AuditRead`].
+pub async fn list(db: &Db, f: &AuditFilter) -> AppResult<Vec<AuditRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE seq < $1 \
+         AND ($2 = '' OR action LIKE $2 || '%') AND ($3 = '' OR actor_name = $3) \
+         AND ($4 = '' OR object_id = $4) ORDER BY seq DESC LIMIT $5"
+    ))
+    .bind(f.before_seq.unwrap_or(i64::MAX))
+    .bind(f.action_prefix.clone().unwrap_or_default())
+    .bind(f.actor.clone().unwrap_or_default())
+    .bind(f.object_id.clone().unwrap_or_default())
+    .bind(f.limit.clamp(1, 10_000))
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| row_to_record(r).map_err(Into::into))
+        .collect()
+}

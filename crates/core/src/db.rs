@@ -1,0 +1,172 @@
+//! Database pools and migrations for SQLite and PostgreSQL behind one code path (sqlx `Any`).
+//!
+//! SQLite: WAL, foreign keys, busy timeout, one writer connection and a read pool.
+//! PostgreSQL: one pool used for both reads and writes.
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+/// Which backend a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The pools of one database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub backend: Backend,
+    /// The writer. On SQLite this pool holds a single connection, so writes queue here
+    /// instead of fighting over the file lock.
+    pub write: AnyPool,
+    /// Readers (WAL lets them run beside the writer).
+    pub read: AnyPool,
+    pub url: String,
+}
+
+/// The SQLite file URL for a data directory.
+pub fn sqlite_url_for(data_dir: &Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("xiangzhi.db").display()
+    )
+}
+
+static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Connect to `url` (`sqlite://…` or `postgres://…`).
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)");
+        };
+        let opts = AnyConnectOptions::from_str(url).context("invalid database URL")?;
+        match backend {
+            Backend::Sqlite => {
+                // backend-specific: pragmas per connection.
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+                                 PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+                                 PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts.clone())
+                    .await
+                    .context("cannot open the SQLite database")?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(4)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+                                 PRAGMA cache_size=-4000; PRAGMA query_only=ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await
+                    .context("cannot open the SQLite database for reading")?;
+                Ok(Db {
+                    backend,
+                    write,
+                    read,
+                    url: url.to_string(),
+                })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts)
+                    .await
+                    .context(
+                        "cannot connect to PostgreSQL (is the server up and the URL right?)",
+                    )?;
+                Ok(Db {
+                    backend,
+                    write: pool.clone(),
+                    read: pool,
+                    url: url.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Apply pending migrations for this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => MIGRATE_SQLITE.run(&self.write).await?,
+            Backend::Postgres => MIGRATE_POSTGRES.run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    /// Versions of the migrations compiled in for each backend (for the parity test).
+    pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
+        (
+            MIGRATE_SQLITE.iter().map(|m| m.version).collect(),
+            MIGRATE_POSTGRES.iter().map(|m| m.version).collect(),
+        )
+    }
+
+    /// Whether the database holds any county data yet.
+    pub async fn is_empty(&self) -> anyhow::Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM areas")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n == 0)
+    }
+
+    /// Write a consistent copy of the database to `to` while the server keeps serving.
+    /// SQLite: `VACUUM INTO` (a transactionally consistent snapshot).
+    pub async fn backup(&self, to: &Path) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                if to.exists() {
+                    anyhow::bail!("{} already exists", to.display());
+                }
+                let target = to.display().to_string().replace('\'', "''");
+                // backend-specific
+                // A connection of its own: neither the writer nor the read-only pool is held.
+                let mut conn =
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(&self.url).await?;
+                sqlx::query(&format!("VACUUM INTO '{target}'"))
+                    .execute(&mut conn)
+                    .await
+                    .context("backup failed")?;
+                Ok(())
+            }
+            Backend::Postgres => {
+                anyhow::bail!("on PostgreSQL use pg_dump (a consistent snapshot of the server)")
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}

@@ -1,0 +1,55 @@
+//! xiangzhi core: the domain slices, their rules, their SQL and their services.
+//! No HTTP here (see `xiangzhi-web`).
+
+pub mod accounts;
+pub mod areas;
+pub mod audit;
+pub mod authz;
+pub mod clock;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod people;
+pub mod tabular;
+
+pub use error::{AppError, AppResult, FieldError};
+
+use std::path::PathBuf;
+
+/// Everything a service function needs: the database, the keys and the gateways.
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub db: db::Db,
+    pub keys: crypto::Keyring,
+    pub sms: accounts::sms::SmsGateway,
+    pub data_dir: PathBuf,
+}
+
+impl Core {
+    /// Open the data directory: keys, database (migrated), SMS sink.
+    pub async fn open(
+        data_dir: PathBuf,
+        database_url: Option<&str>,
+        sms_url: Option<&str>,
+    ) -> anyhow::Result<Core> {
+        std::fs::create_dir_all(&data_dir)?;
+        let keys = crypto::Keyring::load_or_create(&data_dir)?;
+        let url = match database_url {
+            Some(u) if !u.is_empty() => u.to_string(),
+            _ => db::sqlite_url_for(&data_dir),
+        };
+        let db = db::Db::connect(&url).await?;
+        db.migrate().await?;
+        let sms = match sms_url {
+            Some(u) if !u.is_empty() => accounts::sms::SmsGateway::Http { url: u.to_string() },
+            _ => accounts::sms::SmsGateway::File(data_dir.join("sms-outbox.jsonl")),
+        };
+        Ok(Core {
+            db,
+            keys,
+            sms,
+            data_dir,
+        })
+    }
+}

@@ -1,0 +1,362 @@
+//! zh-CN first, with a complete English translation. Every key has both; a tidy test checks
+//! that every key used by a template or handler is here, and every error code too.
+
+/// The user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+/// (key, zh-CN, en)
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("app.name", "乡治", "Xiangzhi"),
+    // Navigation
+    ("nav.skip", "跳到正文", "Skip to content"),
+    ("nav.tools", "工具", "Tools"),
+    ("nav.large", "大字", "Large text"),
+    ("nav.login", "登录", "Log in"),
+    ("nav.logout", "退出", "Log out"),
+    ("nav.modules", "功能导航", "Sections"),
+    ("nav.workbench", "工作台", "Workbench"),
+    ("nav.areas", "行政区划", "Areas"),
+    ("nav.households", "户籍台账", "Households"),
+    ("nav.people", "人口信息", "People"),
+    ("nav.import", "台账导入", "Import"),
+    ("nav.pending", "注册审核", "Registrations"),
+    ("nav.users", "账号与权限", "Accounts and roles"),
+    ("nav.audit", "审计日志", "Audit log"),
+    ("nav.breadcrumb", "当前位置", "You are here"),
+    ("vnav.home", "首页", "Home"),
+    ("vnav.household", "我家", "My household"),
+    ("vnav.me", "我的", "Me"),
+    // Login
+    ("login.title", "登录乡治", "Log in to Xiangzhi"),
+    ("login.intro", "村民用手机号登录；干部用分配的账号登录。", "Villagers log in with their phone number; staff with their assigned account."),
+    ("login.username", "账号或手机号", "Username or phone"),
+    ("login.username_hint", "村民请填写注册时的手机号", "Villagers: the phone number you registered with"),
+    ("login.password", "密码", "Password"),
+    ("login.otp", "动态验证码", "One-time code"),
+    ("login.otp_hint", "乡镇、县级干部和管理员须填写验证器上的 6 位数字", "Township and county staff and administrators: the 6 digits from your authenticator"),
+    ("login.submit", "登录", "Log in"),
+    ("login.register", "还没有账号？村民注册", "No account yet? Register as a villager"),
+    // Registration
+    ("reg.title", "村民注册", "Villager registration"),
+    ("reg.intro", "请填写与户籍登记一致的姓名、身份证号和手机号。", "Enter your name, ID number and phone exactly as registered with the village."),
+    ("reg.submit", "提交注册", "Register"),
+    ("reg.done", "已提交。请等待本村干部确认，或输入短信验证码立即开通。", "Submitted. Wait for a village cadre to confirm, or enter the code we text you to activate now."),
+    ("reg.code_intro", "点“发送验证码”，把收到的 6 位数字填在下面。", "Press “Send code” and enter the 6 digits you receive."),
+    ("reg.code", "短信验证码", "Code from the text message"),
+    ("reg.verify", "确认开通", "Activate"),
+    ("reg.send", "发送验证码", "Send code"),
+    // Workbench
+    ("wb.hello", "您好，", "Hello, "),
+    ("wb.scope", "负责范围：", "Your areas: "),
+    ("wb.stats", "概况", "Overview"),
+    ("wb.households", "户数", "Households"),
+    ("wb.people", "人口", "Residents"),
+    ("wb.party", "党员", "Party members"),
+    ("wb.over60", "60 岁以上", "Aged 60 and over"),
+    ("wb.age_chart", "年龄结构（人）", "Residents by age"),
+    ("wb.pending", "待确认的村民注册：", "Villager registrations to confirm: "),
+    ("wb.todo", "常用功能", "Common tasks"),
+    ("wb.households_hint", "查看本辖区各户及成员", "Households and members in your area"),
+    ("wb.import_hint", "用 Excel 台账批量导入人口", "Bring in people from an Excel ledger"),
+    ("wb.areas_hint", "乡镇、村、村民小组与网格", "Townships, villages, groups and grids"),
+    ("wb.audit_hint", "查阅和导出全部操作记录", "Browse and export every recorded action"),
+    // Villager
+    ("vh.hello", "您好，", "Hello, "),
+    ("vh.my_household", "我的家庭", "My household"),
+    ("vh.view_household", "查看家庭成员", "See household members"),
+    ("vh.no_household", "还没有关联到户籍信息，请联系村干部。", "Your account is not yet linked to a household. Please ask a village cadre."),
+    ("vh.help", "需要帮助？", "Need help?"),
+    ("vh.help_text", "不会用手机的，可以请村干部代办；有事也可以直接到村便民服务站。", "If you are not used to phones, a village cadre can act for you, or visit the village service desk."),
+    ("me.change_password", "修改密码", "Change password"),
+    ("me.old_password", "原密码", "Current password"),
+    ("me.new_password", "新密码", "New password"),
+    ("me.password_hint", "至少 8 位，包含字母和数字", "At least 8 characters with letters and digits"),
+    ("me.save", "保存", "Save"),
+    ("me.saved", "密码已修改", "Password changed"),
+    // Areas
+    ("areas.intro", "县、乡镇、村（社区）、村民小组、网格。点村名旁的“户籍台账”查看各户。", "County, townships, villages, groups and grids. Use “Households” next to a village to see its households."),
+    ("areas.import", "导入区划表", "Import a division table"),
+    ("areas.import_hint", "Excel 或 CSV，列：代码、名称、级别、上级代码、启用日期。上级须先于下级。", "Excel or CSV with columns: code, name, level, parent code, valid from. Parents before children."),
+    ("level.county", "县", "County"),
+    ("level.township", "乡镇", "Township"),
+    ("level.village", "村", "Village"),
+    ("level.group", "村民小组", "Group"),
+    ("level.grid", "网格", "Grid"),
+    // Households and people
+    ("hh.area", "所属区域", "Area"),
+    ("hh.show", "查看", "Show"),
+    ("hh.total", "共计户数：", "Households:"),
+    ("hh.empty", "这里还没有户籍信息。可以用台账导入。", "No households here yet. You can import a ledger."),
+    ("hh.household_of", "户", "household"),
+    ("hh.number", "户号", "Household no."),
+    ("hh.address", "住址", "Address"),
+    ("hh.members", "成员人数", "Members"),
+    ("hh.members_unit", " 人", " people"),
+    ("hh.detail", "户详情", "Household"),
+    ("people.search", "按姓名查找", "Search by name"),
+    ("people.search_btn", "查找", "Search"),
+    ("people.new", "登记人口", "Register a person"),
+    ("people.edit", "修改信息", "Edit"),
+    ("people.export", "导出 Excel", "Export to Excel"),
+    ("people.total", "共计：", "Total:"),
+    ("people.empty", "没有找到符合条件的人员。", "Nobody matches."),
+    ("p.name", "姓名", "Name"),
+    ("p.sex", "性别", "Sex"),
+    ("p.age", "年龄", "Age"),
+    ("p.birth", "出生日期", "Date of birth"),
+    ("p.id_number", "身份证号", "ID number"),
+    ("p.phone", "手机号", "Phone"),
+    ("p.phone_new", "手机号（留空则不变）", "Phone (leave empty to keep)"),
+    ("p.area", "区划代码", "Area code"),
+    ("p.grid", "网格代码", "Grid code"),
+    ("p.relation", "与户主关系", "Relation to head"),
+    ("p.relation_input", "与户主关系（户主、配偶、子女、父母……）", "Relation to head (head, spouse, child, parent …)"),
+    ("p.roles", "身份", "Roles"),
+    ("p.kin", "亲属关系", "Kin"),
+    ("M", "男", "Male"),
+    ("F", "女", "Female"),
+    ("head", "户主", "Head"),
+    ("spouse", "配偶", "Spouse"),
+    ("child", "子女", "Child"),
+    ("parent", "父母", "Parent"),
+    ("grandchild", "孙子女", "Grandchild"),
+    ("sibling", "兄弟姐妹", "Sibling"),
+    ("other", "其他", "Other"),
+    ("role.party", "党员", "Party member"),
+    ("role.rep", "村民代表", "Representative"),
+    ("role.cadre", "村干部", "Cadre"),
+    ("role.supervisor", "监督委员", "Supervisor"),
+    ("reveal.title", "查看完整号码", "Show the full number"),
+    ("reveal.hint", "仅在办事确有需要时查看。每次查看都会记入审计日志，包括您填写的理由。", "Only when a task needs it. Each reveal is written to the audit log with your reason."),
+    ("reveal.field", "查看哪一项", "Which number"),
+    ("reveal.reason", "查看理由", "Reason"),
+    ("reveal.submit", "查看", "Show"),
+    ("reveal.audited", "已显示完整号码，本次查看已记入审计日志。", "Shown; this reveal has been recorded in the audit log."),
+    ("form.has_errors", "有几项需要修改，请看下面红色提示。", "Some fields need attention — see the messages below."),
+    ("form.save", "保存", "Save"),
+    ("form.saved", "已保存", "Saved"),
+    // Import
+    ("import.people", "导入人口台账", "Import the people ledger"),
+    ("import.people_hint", "上传 Excel（.xlsx）文件，第一行为表头。逐行检查，出错的行会列出行号和原因。", "Upload an Excel (.xlsx) file with a header row. Every row is checked; problems are listed by row and field."),
+    ("import.file", "选择文件", "File"),
+    ("import.file_hint", "不超过 32 MB", "Up to 32 MB"),
+    ("import.mode", "有错误行时", "If some rows are wrong"),
+    ("import.mode_all", "全部不导入（先改好再传）", "Import nothing (fix and upload again)"),
+    ("import.mode_valid", "只导入正确的行", "Import the correct rows only"),
+    ("import.submit", "开始导入", "Import"),
+    ("import.template", "下载空白台账模板", "Download an empty ledger template"),
+    ("import.report", "导入结果", "Import result"),
+    ("import.rolled_back", "发现错误，本次没有导入任何数据。请按下表修改后重新上传。", "Errors found; nothing was imported. Fix the rows below and upload again."),
+    ("import.done", "已导入：", "Imported:"),
+    ("import.row", "行号", "Row"),
+    ("import.field", "字段", "Field"),
+    ("import.problem", "问题", "Problem"),
+    // Accounts
+    ("pending.intro", "本村村民自助注册后，请核对本人信息后确认开通。", "Villagers who registered themselves: check it is really them, then confirm."),
+    ("pending.empty", "没有待确认的注册。", "No registrations waiting."),
+    ("pending.confirm", "确认开通", "Confirm"),
+    ("admin.create", "新建账号", "Create an account"),
+    ("admin.display_name", "姓名", "Display name"),
+    ("admin.password_hint", "至少 10 位，含大小写字母、数字、符号中的三类", "At least 10 characters from three of: lower case, upper case, digits, symbols"),
+    ("admin.reset", "重置密码", "Reset a password"),
+    ("admin.grant", "授予角色", "Grant a role"),
+    ("admin.unlock", "解除锁定", "Unlock"),
+    ("admin.role", "角色", "Role"),
+    ("admin.status", "状态", "Status"),
+    ("admin.totp_once", "该账号的动态验证码密钥（只显示这一次，请当面交给本人录入验证器）：", "Authenticator secret for this account (shown once; hand it to the user in person):"),
+    ("status.active", "正常", "Active"),
+    ("status.pending", "待确认", "Pending"),
+    ("status.disabled", "已停用", "Disabled"),
+    ("villager", "村民", "Villager"),
+    ("grid_worker", "网格员", "Grid worker"),
+    ("village_cadre", "村干部", "Village cadre"),
+    ("village_supervisor", "村务监督委员", "Village supervisor"),
+    ("township_staff", "乡镇干部", "Township staff"),
+    ("county_staff", "县级干部", "County staff"),
+    ("system_admin", "系统管理员", "System administrator"),
+    ("security_admin", "安全管理员", "Security administrator"),
+    ("audit_admin", "审计管理员", "Audit administrator"),
+    // Audit
+    ("audit.intro", "每一次修改和每一次查看完整个人信息都记录在此，记录之间以 SM3 哈希链相连，任何改动都可被发现。", "Every change and every reveal of personal data is recorded here, chained with SM3 hashes so that any alteration is detectable."),
+    ("audit.action", "操作", "Action"),
+    ("audit.actor", "操作人", "Actor"),
+    ("audit.time", "时间", "Time"),
+    ("audit.object", "对象", "Object"),
+    ("audit.source", "来源地址", "Source"),
+    ("audit.detail", "说明", "Detail"),
+    ("audit.on_behalf", "代办：", "acting for"),
+    ("audit.verify", "校验哈希链", "Verify the chain"),
+    ("audit.export", "导出 CSV", "Export CSV"),
+    ("audit.intact", "哈希链完整，记录数：", "The chain is intact. Records:"),
+    ("audit.broken", "哈希链被破坏：", "The chain is broken:"),
+    // Paging and errors
+    ("pager.label", "翻页", "Pages"),
+    ("pager.prev", "上一页", "Previous"),
+    ("pager.next", "下一页", "Next"),
+    ("pager.older", "更早的记录", "Older records"),
+    ("error.home", "回到首页", "Back to home"),
+    ("status.400", "请求有误", "Bad request"),
+    ("status.401", "请先登录", "Please log in"),
+    ("status.403", "没有权限", "Not allowed"),
+    ("status.404", "找不到页面", "Not found"),
+    ("status.409", "与现有记录冲突", "Conflict"),
+    ("status.413", "文件太大", "Too large"),
+    ("status.422", "填写有误", "Please check your input"),
+    ("status.429", "操作太频繁", "Too many attempts"),
+    ("status.500", "系统出错了", "Something went wrong"),
+    // Field names (for error messages)
+    ("name", "姓名", "Name"),
+    ("id_number", "身份证号", "ID number"),
+    ("phone", "手机号", "Phone"),
+    ("area_code", "区划代码", "Area code"),
+    ("grid_code", "网格代码", "Grid code"),
+    ("household_number", "户号", "Household no."),
+    ("relation", "与户主关系", "Relation"),
+    ("address", "住址", "Address"),
+    ("file", "文件", "File"),
+    ("code", "代码", "Code"),
+    ("level", "级别", "Level"),
+    ("parent_code", "上级代码", "Parent code"),
+    ("username", "账号", "Username"),
+    ("password", "密码", "Password"),
+    ("old_password", "原密码", "Current password"),
+    ("display_name", "姓名", "Display name"),
+    ("reason", "理由", "Reason"),
+    ("role", "角色", "Role"),
+    ("user", "账号", "Account"),
+    ("body", "请求内容", "Request body"),
+    ("field", "字段", "Field"),
+    ("relative_id", "亲属", "Relative"),
+];
+
+/// Messages of error codes: (code, zh-CN, en).
+pub const ERRORS: &[(&str, &str, &str)] = &[
+    ("not_found", "找不到要找的内容，或您无权查看。", "Not found, or not yours to see."),
+    ("validation", "填写的内容有误。", "Some input is not valid."),
+    ("forbidden", "您的角色或负责范围不允许这项操作。", "Your role or area does not allow this."),
+    ("rate_limited", "尝试太频繁，请一分钟后再试。", "Too many attempts; try again in a minute."),
+    ("internal", "系统出错了，请稍后再试。已记录，管理员会处理。", "Something went wrong. It has been logged for the administrators."),
+    ("duplicate", "已有相同的记录。", "This already exists."),
+    ("duplicate_person", "此身份证号已登记。", "This ID number is already registered."),
+    ("duplicate_username", "该账号已存在。", "This account already exists."),
+    ("duplicate_area", "该区划代码已存在。", "This area code already exists."),
+    ("duplicate_household", "该户号已存在。", "This household number already exists."),
+    ("bad_credentials", "账号或密码不对。", "Wrong username or password."),
+    ("account_locked", "连续输错次数过多，账号已锁定 30 分钟。", "Too many failed attempts; the account is locked for 30 minutes."),
+    ("account_pending", "账号还在等待村干部确认，或用短信验证码开通。", "The account is waiting for a cadre's confirmation or the SMS code."),
+    ("account_disabled", "账号已停用，请联系管理员。", "The account is disabled; contact an administrator."),
+    ("otp_required", "请填写 6 位动态验证码。", "Enter the 6-digit one-time code."),
+    ("otp_invalid", "动态验证码不对或已过期。", "The one-time code is wrong or expired."),
+    ("session_expired", "登录已过期，请重新登录。", "Your session has expired; please log in again."),
+    ("csrf", "页面已过期，请刷新后重新提交。", "The page has expired; reload it and submit again."),
+    ("registry_mismatch", "与户籍登记信息不一致，请核对姓名、身份证号和手机号，或找村干部。", "This does not match the registry; check name, ID number and phone, or ask a village cadre."),
+    ("code_invalid", "验证码不对或已过期。", "The code is wrong or expired."),
+    ("account_not_pending", "该账号不在待确认状态。", "This account is not waiting for confirmation."),
+    ("required", "必须填写。", "Required."),
+    ("too_long", "内容太长。", "Too long."),
+    ("invalid", "格式不对。", "Not valid."),
+    ("password_policy", "密码太简单：村民至少 8 位含字母和数字；干部至少 10 位含三类字符；不能包含账号。", "Password too weak: villagers at least 8 characters with letters and digits; staff at least 10 from three character classes; never containing the username."),
+    ("reason_required", "请写明查看理由。", "Give a reason."),
+    ("id_empty", "请填写身份证号。", "Enter the ID number."),
+    ("id_length", "身份证号应为 18 位（或旧式 15 位）。", "An ID number has 18 digits (or 15 for old cards)."),
+    ("id_characters", "身份证号只能是数字，最后一位可以是 X。", "Only digits, with X allowed last."),
+    ("id_checksum", "身份证号校验位不对，请逐位核对。", "The check digit is wrong; check each digit."),
+    ("id_birth_date", "身份证号中的出生日期不存在。", "The birth date in the number does not exist."),
+    ("id_birth_future", "身份证号中的出生日期在今天之后。", "The birth date in the number is in the future."),
+    ("id_birth_too_old", "身份证号中的出生年份早于 1900 年。", "The birth year in the number is before 1900."),
+    ("phone_format", "手机号应为 11 位数字，以 1 开头。", "A mobile number has 11 digits starting with 1."),
+    ("area_code_format", "区划代码格式不对（村级及以上 12 位数字）。", "Wrong area code format (12 digits for villages and above)."),
+    ("area_code_level", "区划代码与级别不符。", "The code does not fit this level."),
+    ("area_code_prefix", "区划代码与上级区划不符（前几位必须相同）。", "The code does not start with its parent's code."),
+    ("area_code_range", "区划代码超出允许的范围。", "The code is outside the allowed range."),
+    ("area_parent_missing", "找不到该区划或上级区划。", "The area or its parent does not exist."),
+    ("area_outside_scope", "这个区划不在您的负责范围内。", "This area is outside your responsibility."),
+    ("household_missing", "找不到该户。", "Household not found."),
+    ("upload_too_large", "文件太大（最大 32 MB）。", "The file is too large (32 MB at most)."),
+    ("upload_not_xlsx", "这不是 Excel（.xlsx）文件。", "This is not an Excel (.xlsx) file."),
+    ("upload_header", "表头不对，请用模板中的列名。", "The header row is wrong; use the template's column names."),
+    ("role_invalid", "该角色不能授予在这一级区划上。", "This role cannot be granted at this level."),
+    ("separation_of_duties", "三权分立：不能给自己授权或修改自己，管理员不能兼任其他角色。", "Separation of duties: no one may change their own rights, and administrators hold no other role."),
+];
+
+/// Translate a key. Unknown keys come back as themselves (a tidy test keeps this from happening).
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    for (k, zh, en) in TEXTS {
+        if *k == key {
+            return if lang == Lang::En { en } else { zh };
+        }
+    }
+    "?"
+}
+
+/// The message of an error code.
+pub fn error_message(lang: Lang, code: &str) -> &'static str {
+    for (k, zh, en) in ERRORS {
+        if *k == code {
+            return if lang == Lang::En { en } else { zh };
+        }
+    }
+    t(lang, "status.500")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key a template or handler uses has both languages; every error code has a message.
+    #[test]
+    fn translations_are_complete() {
+        let mut keys = std::collections::HashSet::new();
+        for (k, zh, en) in TEXTS {
+            assert!(keys.insert(*k), "duplicate key {k}");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut used = Vec::new();
+        for d in [dir, src] {
+            collect(std::path::Path::new(d), &mut used);
+        }
+        for k in used {
+            assert!(
+                keys.contains(k.as_str()),
+                "key {k} is used but not translated"
+            );
+        }
+        let codes: std::collections::HashSet<&str> = ERRORS.iter().map(|e| e.0).collect();
+        for c in xiangzhi_core::error::ERROR_CODES {
+            assert!(codes.contains(c), "error code {c} has no message");
+        }
+        for (k, zh, en) in ERRORS {
+            assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
+        }
+        for r in xiangzhi_core::authz::ALL_ROLES {
+            assert!(keys.contains(r.as_str()), "role {} has no name", r.as_str());
+        }
+    }
+
+    fn collect(dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                collect(&p, out);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                let mut rest = text.as_str();
+                while let Some(i) = rest.find("c.t(\"") {
+                    rest = &rest[i + 5..];
+                    if let Some(j) = rest.find('"') {
+                        out.push(rest[..j].to_string());
+                        rest = &rest[j..];
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! xiangzhi web: the HTTP layer (axum). Pages under `/`, the JSON API under `/api/v1`,
+//! Open data later under `/public` and `/open311`. Knows HTTP; the rules live in `xiangzhi-core`.
+
+pub mod api;
+pub mod ctx;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod state;
+
+use std::net::SocketAddr;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use state::AppState;
+
+const APP_CSS: &str = include_str!("../static/app.css");
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        APP_CSS,
+    )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn not_found(c: ctx::Ctx) -> axum::response::Response {
+    c.err(xiangzhi_core::AppError::NotFound("page"))
+        .into_response()
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    use pages::*;
+    Router::new()
+        .route("/", get(home::home))
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(css))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
+        .route("/register", get(auth::register_page).post(auth::register_submit))
+        .route("/register/code", post(auth::register_code))
+        .route("/settings/lang", get(auth::set_lang))
+        .route("/settings/large", get(auth::set_large))
+        .route("/me", get(home::me))
+        .route("/me/password", post(home::change_password))
+        .route("/me/household", get(home::me_household))
+        .route("/areas", get(areas::tree))
+        .route("/areas/import", post(areas::import_divisions))
+        .route("/people", get(people::list).post(people::create))
+        .route("/people/new", get(people::new_form))
+        .route("/people/{id}", get(people::person).post(people::update))
+        .route("/people/{id}/edit", get(people::edit_form))
+        .route("/people/{id}/reveal", post(people::reveal))
+        .route("/households", get(people::households))
+        .route("/households/{id}", get(people::household))
+        .route("/import", get(people::import_form).post(people::import_submit))
+        .route("/import/template", get(people::import_template))
+        .route("/export", get(people::export))
+        .route("/accounts/pending", get(admin::pending))
+        .route("/accounts/{id}/confirm", post(admin::confirm))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/reset", post(admin::reset))
+        .route("/admin/users/grant", post(admin::grant))
+        .route("/admin/users/unlock", post(admin::unlock))
+        .route("/audit", get(admin::audit_log))
+        .route("/audit/export", get(admin::audit_export))
+        .merge(api::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(xiangzhi_core::tabular::MAX_UPLOAD + 64 * 1024))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(state)
+}
+
+/// Serve until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(s) => s,
+                        Err(_) => {
+                            let _ = ctrl_c.await;
+                            return;
+                        }
+                    };
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+/// Status for unhandled rejections.
+pub fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}

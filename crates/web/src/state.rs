@@ -1,0 +1,75 @@
+//! Shared state of the HTTP layer: the core, a short-lived session cache and the login
+//! rate limiter.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use xiangzhi_core::authz::Actor;
+use xiangzhi_core::Core;
+
+/// How long a cached session is trusted before it is re-read (ms). Logout and
+/// revocation also clear the entry at once.
+pub const SESSION_CACHE_MS: i64 = 10_000;
+/// Sessions are touched in the database at most this often (ms).
+pub const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// A session as the web layer remembers it.
+#[derive(Clone, Debug)]
+pub struct CachedSession {
+    pub actor: Actor,
+    pub csrf: String,
+    pub kind: String,
+    pub fetched_at: i64,
+    pub last_seen: i64,
+}
+
+/// Application state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub core: Core,
+    pub sessions: Arc<Mutex<HashMap<String, CachedSession>>>,
+    pub login_attempts: Arc<Mutex<HashMap<String, Vec<i64>>>>,
+}
+
+/// Login attempts allowed per source address per minute.
+pub const LOGIN_RATE: usize = 10;
+
+impl AppState {
+    pub fn new(core: Core) -> Self {
+        AppState {
+            core,
+            sessions: Arc::new(Mutex::new(HashMap::new())),
+            login_attempts: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Count a login attempt from `source`; false when over the limit.
+    pub fn allow_login(&self, source: &str, now: i64) -> bool {
+        let Ok(mut m) = self.login_attempts.lock() else {
+            return false;
+        };
+        if m.len() > 10_000 {
+            m.retain(|_, v| v.last().is_some_and(|t| now - t < 60_000));
+        }
+        let v = m.entry(source.to_string()).or_default();
+        v.retain(|t| now - t < 60_000);
+        if v.len() >= LOGIN_RATE {
+            return false;
+        }
+        v.push(now);
+        true
+    }
+
+    pub fn forget_session(&self, token: &str) {
+        if let Ok(mut m) = self.sessions.lock() {
+            m.remove(token);
+        }
+    }
+
+    /// Drop every cached session of a user (after a password reset, a revocation …).
+    pub fn forget_user(&self, user_id: &str) {
+        if let Ok(mut m) = self.sessions.lock() {
+            m.retain(|_, s| s.actor.user_id != user_id);
+        }
+    }
+}
