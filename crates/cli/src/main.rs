@@ -119,6 +119,11 @@ enum Cmd {
     },
     /// Walk the audit chain; exit 0 when intact, 1 naming the first broken record.
     Verify(Common),
+    /// Benchmarks of this machine (see bench/run.sh).
+    Bench {
+        #[command(subcommand)]
+        cmd: BenchCmd,
+    },
     /// Configuration help.
     Config {
         #[command(subcommand)]
@@ -160,6 +165,17 @@ enum AdminCmd {
     Unlock {
         #[arg(long)]
         username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Import a synthetic XLSX ledger of N people into a fresh demo county and report rows/s.
+    Import {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
     },
 }
 
@@ -333,6 +349,39 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Config {
             cmd: ConfigCmd::Example,
         } => print!("{CONFIG_EXAMPLE}"),
+        Cmd::Bench {
+            cmd: BenchCmd::Import { common, rows },
+        } => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            anyhow::ensure!(core.db.is_empty().await?, "bench import needs an empty database");
+            demo::generate(&core, 0, 1).await?;
+            let t = Instant::now();
+            let bytes = demo::ledger_xlsx(rows, 7)?;
+            println!(
+                "ledger of {rows} rows: {} bytes, built in {:.2} s",
+                bytes.len(),
+                t.elapsed().as_secs_f64()
+            );
+            let t = Instant::now();
+            let report = xiangzhi_core::people::xlsx::import_bytes(
+                &core,
+                &Actor::system("bench"),
+                &bytes,
+                xiangzhi_core::tabular::ImportMode::AllOrNothing,
+            )
+            .await
+            .map_err(describe)?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "imported {} of {} rows ({} errors) in {:.2} s: {:.0} rows/s end to end (parse, validate, encrypt, insert, commit)",
+                report.imported,
+                report.total_rows,
+                report.errors.len(),
+                secs,
+                report.imported as f64 / secs
+            );
+        }
     }
     Ok(0)
 }

@@ -85,8 +85,15 @@ impl CryptoError {
 #[derive(Clone)]
 pub struct Keyring {
     master: [u8; MASTER_KEY_LEN],
+    /// Kept for tests that check the derivation; the cipher and MAC below hold them.
+    #[cfg_attr(not(test), allow(dead_code))]
     data_key: [u8; 16],
+    #[cfg_attr(not(test), allow(dead_code))]
     index_key: [u8; 32],
+    /// The SM4-GCM cipher with its key schedule, built once.
+    cipher: Sm4Gcm,
+    /// HMAC-SM3 keyed with the blind-index key, cloned per use (saves the key padding).
+    index_mac: HmacSm3,
 }
 
 impl fmt::Debug for Keyring {
@@ -117,10 +124,16 @@ impl Keyring {
         let mut data_key = [0u8; 16];
         data_key.copy_from_slice(&data_full[..16]);
         let index_key = hmac_sm3(&bytes, &[LABEL_INDEX_KEY.as_bytes()]);
+        let index_mac = match <HmacSm3 as Mac>::new_from_slice(&index_key) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC accepts keys of any length"),
+        };
         Keyring {
             master: bytes,
             data_key,
             index_key,
+            cipher: Sm4Gcm::new(&data_key.into()),
+            index_mac,
         }
     }
 
@@ -158,9 +171,10 @@ impl Keyring {
     /// Only if `plaintext` exceeds the GCM limit of 2^36 - 32 bytes
     /// (about 64 GiB), which field values never approach.
     pub fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
-        let cipher = Sm4Gcm::new(&self.data_key.into());
+        let cipher = &self.cipher;
         let mut nonce = [0u8; NONCE_LEN];
-        OsRng.fill_bytes(&mut nonce);
+        // A CSPRNG seeded from the OS (ChaCha, reseeded): unique nonces without a syscall each.
+        rand::thread_rng().fill_bytes(&mut nonce);
         let header = [ALG_SM4_GCM, KEY_VERSION];
         let full_aad = [&header[..], aad].concat();
         let sealed = match cipher.encrypt(
@@ -199,8 +213,7 @@ impl Keyring {
         let mut nonce_arr = [0u8; NONCE_LEN];
         nonce_arr.copy_from_slice(nonce);
         let full_aad = [header, aad].concat();
-        let cipher = Sm4Gcm::new(&self.data_key.into());
-        cipher
+        self.cipher
             .decrypt(
                 &nonce_arr.into(),
                 Payload {
@@ -229,10 +242,12 @@ impl Keyring {
     /// `domain` separates uses (e.g. `"id_number"`, `"phone"`); normalise
     /// `value` first (e.g. the 18-character ID number with uppercase `X`).
     pub fn blind_index(&self, domain: &str, value: &str) -> String {
-        hex::encode(hmac_sm3(
-            &self.index_key,
-            &[domain.as_bytes(), &[0u8], value.as_bytes()],
-        ))
+        let mut mac = self.index_mac.clone();
+        mac.update(domain.as_bytes());
+        mac.update(&[0u8]);
+        mac.update(value.as_bytes());
+        let out: [u8; 32] = mac.finalize().into_bytes().into();
+        hex::encode(out)
     }
 }
 

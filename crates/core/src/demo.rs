@@ -234,6 +234,7 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
         }
     }
     let mut tx = core.db.write.begin().await?;
+    crate::db::bulk_cache(&mut tx, core.db.backend, true).await?;
     area_store::insert_many(&mut tx, &areas, now).await?;
 
     // Residents: villages differ in size (weights 0.5..1.5).
@@ -373,6 +374,10 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
     )
     .await?;
     tx.commit().await?;
+    {
+        let mut conn = core.db.write.acquire().await?;
+        crate::db::bulk_cache(&mut conn, core.db.backend, false).await?;
+    }
 
     // Logins: one per role per level (and a second village's cadre for comparison).
     let mut os = rand::rngs::OsRng;
@@ -544,4 +549,56 @@ pub fn zh_num(n: usize) -> String {
         11..=19 => format!("十{}", D[n - 10]),
         _ => n.to_string(),
     }
+}
+
+/// A people ledger (台账) of `rows` synthetic residents for the demo county's villages, as
+/// XLSX bytes with the import headings — the input of the import benchmark. ID numbers carry
+/// another county's address code (people move), so they never collide with the demo's own.
+pub fn ledger_xlsx(rows: usize, seed: u64) -> anyhow::Result<Vec<u8>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let today = clock::today();
+    let mut seqs: HashMap<(NaiveDate, bool), u16> = HashMap::new();
+    let mut data = Vec::with_capacity(rows);
+    let mut i = 0usize;
+    let mut household = 0usize;
+    while data.len() < rows {
+        household += 1;
+        let (tcode, _) = TOWNSHIPS[household % TOWNSHIPS.len()];
+        let village = format!("{}{}{}", &COUNTY_CODE[..6], tcode, 201 + (household / TOWNSHIPS.len()) % 15);
+        let group = format!("{village}{:02}", 1 + household % 3);
+        let surname = pick_surname(&mut rng);
+        let size = rng.gen_range(1..=5usize);
+        for m in 0..size {
+            if data.len() >= rows {
+                break;
+            }
+            i += 1;
+            let male = rng.gen_bool(0.5);
+            let age = rng.gen_range(1..=90);
+            let birth = NaiveDate::from_yo_opt(today.year() - age, rng.gen_range(1..=365)).unwrap_or(today);
+            let n = seqs.entry((birth, male)).or_insert(0);
+            if *n >= 499 {
+                continue;
+            }
+            let seq = *n * 2 + u16::from(male);
+            *n += 1;
+            let id = make_id("110105", birth, seq);
+            let phone = if rng.gen_bool(0.6) { format!("13{:09}", 100_000_000 + i) } else { String::new() };
+            data.push(vec![
+                name(&mut rng, surname, male),
+                id,
+                phone,
+                group.clone(),
+                String::new(),
+                format!("B{household:06}"),
+                if m == 0 { "户主" } else { "子女" }.to_string(),
+                format!("新村{}号", household % 300),
+                if rng.gen_bool(0.07) { "是" } else { "" }.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
+    crate::tabular::write_xlsx("人口台账", crate::people::xlsx::HEADER, &data)
 }

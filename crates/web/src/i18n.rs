@@ -1,6 +1,9 @@
 //! zh-CN first, with a complete English translation. Every key has both; a tidy test checks
 //! that every key used by a template or handler is here, and every error code too.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 /// The user's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -285,22 +288,35 @@ pub const ERRORS: &[(&str, &str, &str)] = &[
 
 /// Translate a key. Unknown keys come back as themselves (a tidy test keeps this from happening).
 pub fn t(lang: Lang, key: &str) -> &'static str {
-    for (k, zh, en) in TEXTS {
-        if *k == key {
-            return if lang == Lang::En { en } else { zh };
-        }
+    match index(&TEXT_INDEX, TEXTS).get(key) {
+        Some((zh, en)) => pick(lang, zh, en),
+        None => "?",
     }
-    "?"
 }
 
 /// The message of an error code.
 pub fn error_message(lang: Lang, code: &str) -> &'static str {
-    for (k, zh, en) in ERRORS {
-        if *k == code {
-            return if lang == Lang::En { en } else { zh };
-        }
+    match index(&ERROR_INDEX, ERRORS).get(code) {
+        Some((zh, en)) => pick(lang, zh, en),
+        None => t(lang, "status.500"),
     }
-    t(lang, "status.500")
+}
+
+type Index = HashMap<&'static str, (&'static str, &'static str)>;
+
+static TEXT_INDEX: OnceLock<Index> = OnceLock::new();
+static ERROR_INDEX: OnceLock<Index> = OnceLock::new();
+
+fn index(cell: &'static OnceLock<Index>, table: &'static [(&'static str, &'static str, &'static str)]) -> &'static Index {
+    cell.get_or_init(|| table.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect())
+}
+
+fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    if lang == Lang::En {
+        en
+    } else {
+        zh
+    }
 }
 
 #[cfg(test)]

@@ -567,20 +567,10 @@ pub async fn register_villager(
     let hash = hash_password(&r.password).await?;
     let now = clock::now_ms();
     let mut tx = core.db.write.begin().await?;
-    use sqlx::Row;
-    let row = sqlx::query("SELECT id, name, phone_bidx, area_code, county_code FROM persons WHERE id_bidx = $1 AND status = 'active'")
-        .bind(bidx)
-        .fetch_optional(&mut *tx)
-        .await?;
     // One answer for every mismatch, so the form cannot be used to probe the registry.
-    let Some(row) = row else {
+    let Some((person_id, name, reg_phone, area, county)) = people::store::registry_match(&mut tx, &bidx).await? else {
         return Err(AppError::field("id_number", "registry_mismatch"));
     };
-    let person_id: String = row.try_get(0)?;
-    let name: String = row.try_get(1)?;
-    let reg_phone: Option<String> = row.try_get(2)?;
-    let area: String = row.try_get(3)?;
-    let county: String = row.try_get(4)?;
     if name != r.name.trim() || reg_phone.as_deref() != Some(phone_bidx.as_str()) {
         return Err(AppError::field("id_number", "registry_mismatch"));
     }

@@ -107,23 +107,23 @@ pub async fn insert_persons(
         let mut q = sqlx::query(&sql);
         for p in chunk {
             q = q
-                .bind(p.id.clone())
-                .bind(p.county_code.clone())
-                .bind(p.area_code.clone())
-                .bind(p.grid_code.clone())
-                .bind(p.household_id.clone())
-                .bind(p.relation.clone())
-                .bind(p.name.clone())
-                .bind(p.id_type.clone())
-                .bind(p.id_enc.clone())
-                .bind(p.id_bidx.clone())
-                .bind(p.id_masked.clone())
-                .bind(p.id_original_enc.clone())
-                .bind(p.birth_date.clone())
-                .bind(p.sex.clone())
-                .bind(p.phone_enc.clone())
-                .bind(p.phone_bidx.clone())
-                .bind(p.phone_masked.clone())
+                .bind(p.id.as_str())
+                .bind(p.county_code.as_str())
+                .bind(p.area_code.as_str())
+                .bind(p.grid_code.as_deref())
+                .bind(p.household_id.as_deref())
+                .bind(p.relation.as_str())
+                .bind(p.name.as_str())
+                .bind(p.id_type.as_str())
+                .bind(p.id_enc.as_slice())
+                .bind(p.id_bidx.as_str())
+                .bind(p.id_masked.as_str())
+                .bind(p.id_original_enc.as_deref())
+                .bind(p.birth_date.as_str())
+                .bind(p.sex.as_str())
+                .bind(p.phone_enc.as_deref())
+                .bind(p.phone_bidx.as_deref())
+                .bind(p.phone_masked.as_deref())
                 .bind(i64::from(p.flags[0]))
                 .bind(i64::from(p.flags[1]))
                 .bind(i64::from(p.flags[2]))
@@ -604,4 +604,21 @@ pub async fn year_counts(db: &Db, filter: &AreaFilter) -> AppResult<Vec<(i64, i6
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// The registry record behind a self-registration: (id, name, phone_bidx, area_code, county_code).
+pub async fn registry_match(
+    conn: &mut AnyConnection,
+    id_bidx: &str,
+) -> AppResult<Option<(String, String, Option<String>, String, String)>> {
+    let r = sqlx::query(
+        "SELECT id, name, phone_bidx, area_code, county_code FROM persons WHERE id_bidx = $1 AND status = 'active'",
+    )
+    .bind(id_bidx.to_string())
+    .fetch_optional(conn)
+    .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)),
+        None => None,
+    })
 }

@@ -208,6 +208,7 @@ pub async fn import(
         }
     }
     let now = clock::now_ms();
+    crate::db::bulk_cache(&mut tx, core.db.backend, keep.len() > 5_000).await?;
     report.imported = bulk_insert(&mut tx, &core.keys, &keep, &mut households, now).await?;
     audit::record(
         &mut tx,
@@ -226,6 +227,10 @@ pub async fn import(
     )
     .await?;
     tx.commit().await?;
+    if keep.len() > 5_000 {
+        let mut conn = core.db.write.acquire().await?;
+        crate::db::bulk_cache(&mut conn, core.db.backend, false).await?;
+    }
     Ok(report)
 }
 

@@ -93,7 +93,9 @@ pub async fn login_submit(
         return page_err("csrf", &c, &f);
     }
     if !st.allow_login(&c.source, clock::now_ms()) {
-        return page_err("rate_limited", &c, &f);
+        let mut r = page_err("rate_limited", &c, &f);
+        *r.status_mut() = crate::error::status_of(&AppError::RateLimited);
+        return r;
     }
     match accounts::login(
         &st.core,

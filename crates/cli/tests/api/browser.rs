@@ -1,0 +1,247 @@
+//! A real browser: headless Chromium driven through chromedriver (WebDriver) by fantoccini,
+//! at a phone's width. A village cadre logs in through the form and looks at the households.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Screenshots go
+//! to `target/screenshots/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use xiangzhi_core::people::service::list_households;
+
+use crate::helpers::{run, Backend, TestApp};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn install_hint() -> &'static str {
+    "run `apt-get install -y chromium chromium-driver` (CI's .ci/run installs them)"
+}
+
+/// chromedriver and everything it started, in a process group of its own, killed when
+/// dropped (also when the test fails).
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        assert!(
+            Path::new(CHROMEDRIVER).exists(),
+            "{CHROMEDRIVER} is missing: {}",
+            install_hint()
+        );
+        // apt may still be unpacking chromium on a fresh machine: give it a moment.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !Path::new(CHROMIUM).exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        assert!(
+            Path::new(CHROMIUM).exists(),
+            "{CHROMIUM} is missing: {}",
+            install_hint()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut cmd = Command::new(CHROMEDRIVER);
+        cmd.arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}; {}", install_hint()));
+        Driver { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = format!("{}/status", self.url());
+        loop {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                panic!("chromedriver exited at once ({s})");
+            }
+            if let Ok(r) = reqwest::get(&status).await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The whole group: chromedriver and any browser it left behind.
+        #[cfg(unix)]
+        {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    dir
+}
+
+async fn connect(driver: &Driver, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                format!("--user-data-dir={}", profile.display()),
+                "--window-size=360,780",
+                "--lang=zh-CN",
+            ],
+            // A cadre's phone: 360 CSS pixels wide (headless windows are never narrower than
+            // 500), asking for Chinese.
+            "mobileEmulation": {
+                "deviceMetrics": {"width": 360, "height": 780, "pixelRatio": 1.0, "touch": true},
+            },
+            "prefs": {"intl.accept_languages": "zh-CN,zh"},
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url())
+        .await
+        .expect("a WebDriver session with headless Chromium")
+}
+
+async fn wait_for_path(browser: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = browser.current_url().await.expect("current URL");
+        if url.path() == path {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected to arrive at {path}, still at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn cadre_sees_own_households(app: Arc<TestApp>) {
+    // What the page must and must not show, from the database.
+    let cadre = app.actor("village_cadre").await;
+    let (own, _) = list_households(&app.core, &cadre, None, 1, 30).await.unwrap();
+    let own_head = own
+        .iter()
+        .find_map(|h| h.head_name.clone())
+        .expect("a household with a head");
+    let other = app.actor("village_cadre2").await;
+    let (theirs, _) = list_households(&app.core, &other, None, 1, 30).await.unwrap();
+    let v1_names = app.visible_names("village_cadre").await;
+    let (their_household, their_head) = theirs
+        .iter()
+        .find_map(|h| {
+            h.head_name
+                .clone()
+                .filter(|n| !v1_names.contains(n))
+                .map(|n| (h.id.clone(), n))
+        })
+        .expect("a head name found only in the other village");
+
+    let mut driver = Driver::start();
+    driver.wait_ready().await;
+    let profile = app.scratch.dir.join("chromium-profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let browser = connect(&driver, &profile).await;
+
+    // The browser session is closed whatever happens in the test.
+    let account = app.account("village_cadre").clone();
+    let base = app.base.clone();
+    let b = browser.clone();
+    let outcome = tokio::spawn(async move {
+        let shots = screenshot_dir();
+        b.goto(&format!("{base}/login")).await.unwrap();
+        let user = b.wait().for_element(Locator::Css("#username")).await.unwrap();
+        std::fs::write(shots.join("login-360.png"), b.screenshot().await.unwrap()).unwrap();
+        user.send_keys(&account.username).await.unwrap();
+        b.find(Locator::Css("#password"))
+            .await
+            .unwrap()
+            .send_keys(&account.password)
+            .await
+            .unwrap();
+        b.find(Locator::Css("form.form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/").await;
+
+        b.goto(&format!("{base}/households")).await.unwrap();
+        b.wait()
+            .for_element(Locator::Css("#households"))
+            .await
+            .unwrap();
+        let html = b.source().await.unwrap();
+        assert!(html.contains(&own_head), "{own_head} is on the page");
+        assert!(
+            !html.contains(&their_head),
+            "{their_head} of another village is not"
+        );
+        let items = b.find_all(Locator::Css("#households li")).await.unwrap();
+        assert_eq!(items.len(), own.len());
+        std::fs::write(shots.join("households-360.png"), b.screenshot().await.unwrap()).unwrap();
+
+        // The other village's household: the friendly 404 page.
+        b.goto(&format!("{base}/households/{their_household}"))
+            .await
+            .unwrap();
+        let h1 = b.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+        assert_eq!(h1, "找不到页面");
+        assert!(!b.source().await.unwrap().contains(&their_head));
+    })
+    .await;
+    let _ = browser.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_cadre_sees_own_households() {
+    run(Backend::Sqlite, cadre_sees_own_households).await;
+}

@@ -1,0 +1,17 @@
+//! HTTP, end-to-end and browser tests of xiangzhi: the real server on a fresh database
+//! (SQLite and PostgreSQL) with the demo county, driven over HTTP like a browser would.
+//!
+//! PostgreSQL must answer on 127.0.0.1:5432 (`.ci/run` makes sure); the browser test needs
+//! Debian's chromium and chromium-driver.
+
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod auth;
+mod basics;
+mod binary;
+mod browser;
+mod import;
+mod isolation;
+mod people;
