@@ -354,7 +354,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         } => {
             let cfg = common.settle()?;
             let core = open(&cfg).await?;
-            anyhow::ensure!(core.db.is_empty().await?, "bench import needs an empty database");
+            anyhow::ensure!(
+                core.db.is_empty().await?,
+                "bench import needs an empty database"
+            );
             demo::generate(&core, 0, 1).await?;
             let t = Instant::now();
             let bytes = demo::ledger_xlsx(rows, 7)?;

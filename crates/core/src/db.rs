@@ -173,7 +173,11 @@ impl Db {
 
 /// Give the SQLite writer a large page cache for a bulk load (imports, demo), or hand the
 /// memory back afterwards. A no-op on PostgreSQL. backend-specific
-pub async fn bulk_cache(conn: &mut sqlx::AnyConnection, backend: Backend, on: bool) -> anyhow::Result<()> {
+pub async fn bulk_cache(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    on: bool,
+) -> anyhow::Result<()> {
     if backend == Backend::Sqlite {
         let sql = if on {
             "PRAGMA cache_size=-131072"

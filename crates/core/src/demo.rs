@@ -564,7 +564,12 @@ pub fn ledger_xlsx(rows: usize, seed: u64) -> anyhow::Result<Vec<u8>> {
     while data.len() < rows {
         household += 1;
         let (tcode, _) = TOWNSHIPS[household % TOWNSHIPS.len()];
-        let village = format!("{}{}{}", &COUNTY_CODE[..6], tcode, 201 + (household / TOWNSHIPS.len()) % 15);
+        let village = format!(
+            "{}{}{}",
+            &COUNTY_CODE[..6],
+            tcode,
+            201 + (household / TOWNSHIPS.len()) % 15
+        );
         let group = format!("{village}{:02}", 1 + household % 3);
         let surname = pick_surname(&mut rng);
         let size = rng.gen_range(1..=5usize);
@@ -575,7 +580,8 @@ pub fn ledger_xlsx(rows: usize, seed: u64) -> anyhow::Result<Vec<u8>> {
             i += 1;
             let male = rng.gen_bool(0.5);
             let age = rng.gen_range(1..=90);
-            let birth = NaiveDate::from_yo_opt(today.year() - age, rng.gen_range(1..=365)).unwrap_or(today);
+            let birth =
+                NaiveDate::from_yo_opt(today.year() - age, rng.gen_range(1..=365)).unwrap_or(today);
             let n = seqs.entry((birth, male)).or_insert(0);
             if *n >= 499 {
                 continue;
@@ -583,7 +589,11 @@ pub fn ledger_xlsx(rows: usize, seed: u64) -> anyhow::Result<Vec<u8>> {
             let seq = *n * 2 + u16::from(male);
             *n += 1;
             let id = make_id("110105", birth, seq);
-            let phone = if rng.gen_bool(0.6) { format!("13{:09}", 100_000_000 + i) } else { String::new() };
+            let phone = if rng.gen_bool(0.6) {
+                format!("13{:09}", 100_000_000 + i)
+            } else {
+                String::new()
+            };
             data.push(vec![
                 name(&mut rng, surname, male),
                 id,

@@ -15,7 +15,10 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn core_sources() -> Vec<(String, String)> {
     let mut files = Vec::new();
-    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     files
         .into_iter()
         .map(|p| {
@@ -33,7 +36,10 @@ fn no_clock_reads_outside_the_clock_module() {
             continue;
         }
         for needle in ["Utc::now", "Local::now", "SystemTime::now", "Instant::now"] {
-            assert!(!text.contains(needle), "{path} reads the clock ({needle}); use crate::clock");
+            assert!(
+                !text.contains(needle),
+                "{path} reads the clock ({needle}); use crate::clock"
+            );
         }
     }
 }
@@ -45,14 +51,19 @@ fn sql_only_in_stores() {
         if path.ends_with("store.rs") || path.ends_with("db.rs") {
             continue;
         }
-        assert!(!text.contains("sqlx::query"), "{path} runs SQL; move it to a store.rs");
+        assert!(
+            !text.contains("sqlx::query"),
+            "{path} runs SQL; move it to a store.rs"
+        );
     }
 }
 
 /// The core knows no HTTP.
 #[test]
 fn core_knows_no_http() {
-    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).expect("manifest");
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("manifest");
     for dep in ["axum", "hyper", "reqwest", "tower", "askama"] {
         assert!(
             !manifest.lines().any(|l| l.trim_start().starts_with(dep)),
@@ -67,11 +78,15 @@ fn migrations_match() {
     let (sqlite, postgres) = xiangzhi_core::db::Db::migration_versions();
     assert_eq!(sqlite, postgres);
     let names = |b: &str| {
-        let mut v: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(b))
-            .expect("migrations dir")
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .collect();
+        let mut v: Vec<String> = std::fs::read_dir(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(b),
+        )
+        .expect("migrations dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
         v.sort();
         v
     };

@@ -88,9 +88,13 @@ impl FromRequestParts<AppState> for Ctx {
             .filter(|t| !t.is_empty() && t.len() <= 128);
         let mut session = None;
         if let Some(t) = &token {
-            session = load_session(state, t, &source)
-                .await
-                .map_err(|e| WebError::page(e, lang))?;
+            session = load_session(state, t, &source).await.map_err(|e| {
+                if is_api {
+                    WebError::api(e, lang)
+                } else {
+                    WebError::page(e, lang)
+                }
+            })?;
         }
         let (csrf, set_csrf_cookie) = match &session {
             Some(s) => (s.csrf.clone(), false),
@@ -112,7 +116,7 @@ impl FromRequestParts<AppState> for Ctx {
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if h != csrf {
+            if !xiangzhi_core::crypto::constant_time_eq(h.as_bytes(), csrf.as_bytes()) {
                 return Err(WebError::api(AppError::Unauthenticated("csrf"), lang));
             }
         }

@@ -307,7 +307,10 @@ type Index = HashMap<&'static str, (&'static str, &'static str)>;
 static TEXT_INDEX: OnceLock<Index> = OnceLock::new();
 static ERROR_INDEX: OnceLock<Index> = OnceLock::new();
 
-fn index(cell: &'static OnceLock<Index>, table: &'static [(&'static str, &'static str, &'static str)]) -> &'static Index {
+fn index(
+    cell: &'static OnceLock<Index>,
+    table: &'static [(&'static str, &'static str, &'static str)],
+) -> &'static Index {
     cell.get_or_init(|| table.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect())
 }
 

@@ -64,9 +64,21 @@ async fn login_form_rules(app: Arc<TestApp>) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.count("audit_log", "").await, audit_before, "nothing audited");
-    assert_eq!(app.count("sessions", "").await, sessions_before, "no session");
-    assert_eq!(failed_logins(&app, "village_cadre").await, 1, "no failure counted");
+    assert_eq!(
+        app.count("audit_log", "").await,
+        audit_before,
+        "nothing audited"
+    );
+    assert_eq!(
+        app.count("sessions", "").await,
+        sessions_before,
+        "no session"
+    );
+    assert_eq!(
+        failed_logins(&app, "village_cadre").await,
+        1,
+        "no failure counted"
+    );
     let r = client.get(app.url("/households")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "still logged out");
     assert!(r.headers()[LOCATION]
@@ -166,7 +178,10 @@ async fn api_login_and_bearer(app: Arc<TestApp>) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "bad_credentials", "{v}");
-    assert!(v["message"].as_str().unwrap_or("").contains("账号或密码不对"));
+    assert!(v["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("账号或密码不对"));
 
     // A role with a second factor needs the code over the API too.
     let staff = app.account("township_staff").clone();
@@ -174,9 +189,13 @@ async fn api_login_and_bearer(app: Arc<TestApp>) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "otp_required", "{v}");
-    let wrong = if app.otp(&staff.username) == "000000" { "111111" } else { "000000" };
-    let r = login(json!({"username": staff.username, "password": staff.password, "otp": wrong}))
-        .await;
+    let wrong = if app.otp(&staff.username) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let r =
+        login(json!({"username": staff.username, "password": staff.password, "otp": wrong})).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "otp_invalid", "{v}");
@@ -196,7 +215,10 @@ async fn api_login_and_bearer(app: Arc<TestApp>) {
     }))
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers().get(SET_COOKIE).is_none(), "the API sets no cookie");
+    assert!(
+        r.headers().get(SET_COOKIE).is_none(),
+        "the API sets no cookie"
+    );
     let v: Value = r.json().await.unwrap();
     let token = v["token"].as_str().expect("token").to_string();
     assert!(token.len() >= 32);

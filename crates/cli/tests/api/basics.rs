@@ -17,11 +17,22 @@ async fn healthz_static_and_404(app: Arc<TestApp>) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, "ok");
 
-    let r = app.client.get(app.url("/static/app.css")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/static/app.css"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let ct = r.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap().to_string();
+    let ct = r.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(ct.starts_with("text/css"), "content type {ct}");
-    assert!(r.text().await.unwrap().len() > 100, "the stylesheet has content");
+    assert!(
+        r.text().await.unwrap().len() > 100,
+        "the stylesheet has content"
+    );
 
     // Unknown path: the friendly page, in Chinese by default …
     let (status, body) = app.get(&app.client, "/no/such/page").await;

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::Connection;
 use xiangzhi_core::authz::ALL_ROLES;
 
-use crate::helpers::{csrf_of, new_client, totp_now, Backend, Scratch};
+use crate::helpers::{csrf_of, new_client, totp_now, Backend, Scratch, TEST_TIMEOUT};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xiangzhi");
 
@@ -58,7 +58,10 @@ async fn wait_healthy(child: &mut ChildGuard, base: &str, dir: &Path) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(Some(status)) = child.0.try_wait() {
-            panic!("xiangzhi demo exited early ({status}); data dir {}", dir.display());
+            panic!(
+                "xiangzhi demo exited early ({status}); data dir {}",
+                dir.display()
+            );
         }
         if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
             if r.status() == StatusCode::OK {
@@ -72,10 +75,21 @@ async fn wait_healthy(child: &mut ChildGuard, base: &str, dir: &Path) {
 
 async fn demo_verify_backup(backend: Backend) {
     let scratch = Scratch::new(backend).await;
-    let outcome = tokio::spawn(demo_verify_backup_in(scratch.dir.clone(), scratch.db_args())).await;
+    let mut task = tokio::spawn(demo_verify_backup_in(
+        scratch.dir.clone(),
+        scratch.db_args(),
+    ));
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, &mut task).await;
+    if outcome.is_err() {
+        // Dropping the task's future kills the server child (ChildGuard).
+        task.abort();
+        let _ = task.await;
+    }
     scratch.cleanup().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
+    match outcome {
+        Err(_) => panic!("the test did not finish in {TEST_TIMEOUT:?}"),
+        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        Ok(Ok(())) => {}
     }
 }
 
@@ -149,7 +163,11 @@ async fn demo_verify_backup_in(dir: std::path::PathBuf, db_args: Vec<String>) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = client.get(format!("{base}/households")).send().await.unwrap();
+    let r = client
+        .get(format!("{base}/households"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("户籍台账"));
     // A second-factor role too.
@@ -177,8 +195,15 @@ async fn demo_verify_backup_in(dir: std::path::PathBuf, db_args: Vec<String>) {
     args.extend(&db);
     let out = run(&args);
     if postgres {
-        assert!(!out.status.success(), "backup of PostgreSQL is pg_dump's job");
-        assert!(text(&out.stderr).contains("pg_dump"), "{}", text(&out.stderr));
+        assert!(
+            !out.status.success(),
+            "backup of PostgreSQL is pg_dump's job"
+        );
+        assert!(
+            text(&out.stderr).contains("pg_dump"),
+            "{}",
+            text(&out.stderr)
+        );
     } else {
         assert!(out.status.success(), "backup: {}", text(&out.stderr));
         assert!(text(&out.stdout).contains("backup written"));
@@ -186,11 +211,17 @@ async fn demo_verify_backup_in(dir: std::path::PathBuf, db_args: Vec<String>) {
             .await
             .expect("the backup is a SQLite database");
         let count = "SELECT COUNT(*) FROM persons";
-        let n: i64 = sqlx::query_scalar(count).fetch_one(&mut conn).await.unwrap();
+        let n: i64 = sqlx::query_scalar(count)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
         let _ = conn.close().await;
         let live = format!("sqlite://{}", dir.join("xiangzhi.db").display());
         let mut conn = sqlx::SqliteConnection::connect(&live).await.unwrap();
-        let live_n: i64 = sqlx::query_scalar(count).fetch_one(&mut conn).await.unwrap();
+        let live_n: i64 = sqlx::query_scalar(count)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
         let _ = conn.close().await;
         assert_eq!(n, live_n, "the backup holds every person");
         assert!(n >= 1990, "about 2000 residents: {n}");
@@ -223,7 +254,11 @@ async fn demo_verify_backup_in(dir: std::path::PathBuf, db_args: Vec<String>) {
     }
     let out = run(&args);
     let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "verify after tampering: {stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "verify after tampering: {stdout}"
+    );
     assert!(stdout.contains("record 2"), "names the record: {stdout}");
     assert!(stdout.contains("BROKEN"), "{stdout}");
 }
@@ -244,8 +279,14 @@ fn binary_config_example_is_toml() {
     assert!(out.status.success());
     let s = text(&out.stdout);
     let v: toml::Table = toml::from_str(&s).expect("valid TOML");
-    assert!(v.contains_key("data_dir") && v.contains_key("listen"), "{s}");
-    assert!(s.contains("database_url"), "documents the PostgreSQL setting");
+    assert!(
+        v.contains_key("data_dir") && v.contains_key("listen"),
+        "{s}"
+    );
+    assert!(
+        s.contains("database_url"),
+        "documents the PostgreSQL setting"
+    );
     assert!(s.contains("XIANGZHI_MASTER_KEY"));
 }
 

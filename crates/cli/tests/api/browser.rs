@@ -103,8 +103,7 @@ impl Drop for Driver {
 }
 
 fn screenshot_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/screenshots");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&dir).expect("create target/screenshots");
     dir
 }
@@ -162,13 +161,17 @@ async fn wait_for_path(browser: &Client, path: &str) {
 async fn cadre_sees_own_households(app: Arc<TestApp>) {
     // What the page must and must not show, from the database.
     let cadre = app.actor("village_cadre").await;
-    let (own, _) = list_households(&app.core, &cadre, None, 1, 30).await.unwrap();
+    let (own, _) = list_households(&app.core, &cadre, None, 1, 30)
+        .await
+        .unwrap();
     let own_head = own
         .iter()
         .find_map(|h| h.head_name.clone())
         .expect("a household with a head");
     let other = app.actor("village_cadre2").await;
-    let (theirs, _) = list_households(&app.core, &other, None, 1, 30).await.unwrap();
+    let (theirs, _) = list_households(&app.core, &other, None, 1, 30)
+        .await
+        .unwrap();
     let v1_names = app.visible_names("village_cadre").await;
     let (their_household, their_head) = theirs
         .iter()
@@ -193,7 +196,11 @@ async fn cadre_sees_own_households(app: Arc<TestApp>) {
     let outcome = tokio::spawn(async move {
         let shots = screenshot_dir();
         b.goto(&format!("{base}/login")).await.unwrap();
-        let user = b.wait().for_element(Locator::Css("#username")).await.unwrap();
+        let user = b
+            .wait()
+            .for_element(Locator::Css("#username"))
+            .await
+            .unwrap();
         std::fs::write(shots.join("login-360.png"), b.screenshot().await.unwrap()).unwrap();
         user.send_keys(&account.username).await.unwrap();
         b.find(Locator::Css("#password"))
@@ -216,22 +223,72 @@ async fn cadre_sees_own_households(app: Arc<TestApp>) {
             .await
             .unwrap();
         let html = b.source().await.unwrap();
-        assert!(html.contains(&own_head), "{own_head} is on the page");
         assert!(
-            !html.contains(&their_head),
+            html.contains(&format!(">{own_head} ")),
+            "{own_head} is on the page"
+        );
+        assert!(
+            !html.contains(&format!(">{their_head} ")),
             "{their_head} of another village is not"
         );
         let items = b.find_all(Locator::Css("#households li")).await.unwrap();
         assert_eq!(items.len(), own.len());
-        std::fs::write(shots.join("households-360.png"), b.screenshot().await.unwrap()).unwrap();
+        std::fs::write(
+            shots.join("households-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+
+        // The logout button in the top bar is readable (not the bar's own colour).
+        let colours = b
+            .execute(
+                "const btn = document.querySelector('.topbar form[action=\"/logout\"] button'); \
+                 const bar = document.querySelector('.topbar'); \
+                 const r = btn.getBoundingClientRect(); \
+                 return [getComputedStyle(btn).color, getComputedStyle(bar).backgroundColor, \
+                         r.width > 0 && r.height > 0 && r.right <= window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_ne!(
+            colours[0], colours[1],
+            "logout button colour vs top bar: {colours}"
+        );
+        assert_eq!(
+            colours[2], true,
+            "the logout button is on screen: {colours}"
+        );
 
         // The other village's household: the friendly 404 page.
         b.goto(&format!("{base}/households/{their_household}"))
             .await
             .unwrap();
-        let h1 = b.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+        let h1 = b
+            .find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert_eq!(h1, "找不到页面");
-        assert!(!b.source().await.unwrap().contains(&their_head));
+        assert!(!b
+            .source()
+            .await
+            .unwrap()
+            .contains(&format!(">{their_head} ")));
+
+        // Logging out ends the session: the households page sends to the login form.
+        b.goto(&format!("{base}/households")).await.unwrap();
+        b.find(Locator::Css(".topbar form[action=\"/logout\"] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/login").await;
+        b.goto(&format!("{base}/households")).await.unwrap();
+        wait_for_path(&b, "/login").await;
     })
     .await;
     let _ = browser.close().await;

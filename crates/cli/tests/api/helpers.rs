@@ -29,6 +29,8 @@ pub fn pg_admin_url() -> String {
 pub const RESIDENTS: usize = 1500;
 /// Seed of the test county.
 pub const SEED: u64 = 42;
+/// No test may take longer than this (a hang fails instead of stalling CI).
+pub const TEST_TIMEOUT: Duration = Duration::from_secs(180);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -65,12 +67,14 @@ impl Scratch {
             Backend::Postgres => {
                 let name = format!("xz_{tag}");
                 let admin = pg_admin_url();
-                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!(
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
                         "cannot reach PostgreSQL at {admin} ({e}); start it (CI: .ci/run does) \
                          or set XIANGZHI_TEST_PG_URL"
                     )
-                });
+                    });
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .await
@@ -211,13 +215,17 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let app = Arc::new(spawn_app(backend).await);
-    let outcome = tokio::spawn(test(app.clone())).await;
+    let mut task = tokio::spawn(test(app.clone()));
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, &mut task).await;
+    if outcome.is_err() {
+        task.abort();
+    }
     app.cleanup().await;
-    if let Err(e) = outcome {
-        if e.is_panic() {
-            std::panic::resume_unwind(e.into_panic());
-        }
-        panic!("test task failed: {e}");
+    match outcome {
+        Err(_) => panic!("the test did not finish in {TEST_TIMEOUT:?}"),
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(e)) => panic!("test task failed: {e}"),
+        Ok(Ok(())) => {}
     }
 }
 
@@ -363,10 +371,11 @@ impl TestApp {
         let mut names = HashSet::new();
         let mut page = 1;
         loop {
-            let (rows, total) =
-                xiangzhi_core::people::service::list_people(&self.core, &actor, None, "", page, 200)
-                    .await
-                    .expect("list people");
+            let (rows, total) = xiangzhi_core::people::service::list_people(
+                &self.core, &actor, None, "", page, 200,
+            )
+            .await
+            .expect("list people");
             names.extend(rows.into_iter().map(|p| p.name));
             if page * 200 >= total {
                 return names;

@@ -78,7 +78,18 @@ fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
 fn row(name: &str, id: &str, area: &str, number: &str) -> Vec<String> {
     // 姓名 身份证号 手机号 区划代码 网格代码 户号 与户主关系 住址 党员 村民代表 村干部 监督委员
     [
-        name, id, "", area, "", number, "户主", "第二组8号", "否", "", "", "",
+        name,
+        id,
+        "",
+        area,
+        "",
+        number,
+        "户主",
+        "第二组8号",
+        "否",
+        "",
+        "",
+        "",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -117,11 +128,11 @@ async fn import_xlsx(app: Arc<TestApp>) {
     let mut bad_check = id("19850505");
     bad_check.replace_range(17.., if bad_check.ends_with('0') { "1" } else { "0" });
     let rows = vec![
-        row("导入甲", &good1, &village, "8001"), // row 2
-        row("导入乙", &bad_check, &village, "8002"), // row 3: check digit
-        row("导入丙", &good2, &village, "8003"), // row 4
+        row("导入甲", &good1, &village, "8001"),            // row 2
+        row("导入乙", &bad_check, &village, "8002"),        // row 3: check digit
+        row("导入丙", &good2, &village, "8003"),            // row 4
         row("导入丁", &id("19750606"), &elsewhere, "8004"), // row 5: not the cadre's village
-        row("", &id("19700707"), &village, "8005"), // row 6: no name
+        row("", &id("19700707"), &village, "8005"),         // row 6: no name
     ];
     let file = xlsx(&rows);
     let (status, _) = upload(&app, &cadre, "0123", "all", "people.xlsx", &file).await;
@@ -139,7 +150,10 @@ async fn import_xlsx(app: Arc<TestApp>) {
         );
     }
     for ok in [2, 4] {
-        assert!(!body.contains(&format!("<td class=\"num\">{ok}</td>")), "row {ok}");
+        assert!(
+            !body.contains(&format!("<td class=\"num\">{ok}</td>")),
+            "row {ok}"
+        );
     }
     assert!(body.contains("身份证号校验位不对"));
     assert!(body.contains("这个区划不在您的负责范围内"));
@@ -162,7 +176,10 @@ async fn import_xlsx(app: Arc<TestApp>) {
     // Uploading again: the same people are duplicates now.
     let (status, body) = upload(&app, &cadre, &csrf, "valid_only", "people.xlsx", &file).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("<td class=\"num\">2</td>"), "duplicates reported");
+    assert!(
+        body.contains("<td class=\"num\">2</td>"),
+        "duplicates reported"
+    );
     assert_eq!(app.count("persons", "").await, persons + 2);
 }
 

@@ -23,7 +23,9 @@ fn with_wrong_check(id: &str) -> String {
 async fn person_form_and_reveal(app: Arc<TestApp>) {
     let village = app.account("village_cadre").area_code.clone();
     let cadre = app.login("village_cadre").await;
-    let (status, html) = app.get(&cadre, &format!("/people/new?area={village}")).await;
+    let (status, html) = app
+        .get(&cadre, &format!("/people/new?area={village}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let csrf = csrf_of(&html);
     let good = fresh_id();
@@ -132,7 +134,9 @@ async fn person_form_and_reveal(app: Arc<TestApp>) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        r.headers()[reqwest::header::CACHE_CONTROL].to_str().unwrap(),
+        r.headers()[reqwest::header::CACHE_CONTROL]
+            .to_str()
+            .unwrap(),
         "no-store"
     );
     let body = r.text().await.unwrap();

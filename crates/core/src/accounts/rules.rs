@@ -99,11 +99,12 @@ mod tests {
     #[test]
     fn lockout_after_five() {
         let mut f = 0;
-        let mut until = 0;
         for _ in 0..4 {
+            let until;
             (f, until) = after_failure(f, 1000);
             assert_eq!(until, 0);
         }
+        let until;
         (f, until) = after_failure(f, 1000);
         assert_eq!(f, 0);
         assert_eq!(until, 1000 + LOCK_MS);

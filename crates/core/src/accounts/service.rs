@@ -568,7 +568,9 @@ pub async fn register_villager(
     let now = clock::now_ms();
     let mut tx = core.db.write.begin().await?;
     // One answer for every mismatch, so the form cannot be used to probe the registry.
-    let Some((person_id, name, reg_phone, area, county)) = people::store::registry_match(&mut tx, &bidx).await? else {
+    let Some((person_id, name, reg_phone, area, county)) =
+        people::store::registry_match(&mut tx, &bidx).await?
+    else {
         return Err(AppError::field("id_number", "registry_mismatch"));
     };
     if name != r.name.trim() || reg_phone.as_deref() != Some(phone_bidx.as_str()) {

@@ -226,6 +226,7 @@ pub async fn grants(conn: &mut AnyConnection, user_id: &str) -> AppResult<Vec<Gr
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_session(
     conn: &mut AnyConnection,
     token_hash: &str,

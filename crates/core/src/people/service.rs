@@ -10,6 +10,22 @@ use crate::crypto::{mask_id, mask_phone, Keyring};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::{areas, clock, Core};
 
+/// Require `perm` on a record; a record the actor cannot even read answers "not found", so
+/// its existence does not leak.
+fn require_visible(
+    actor: &Actor,
+    perm: Permission,
+    area: &str,
+    grid: Option<&str>,
+) -> AppResult<()> {
+    if !actor.scope(Permission::PeopleRead).contains(area, grid)
+        && !actor.scope(perm).contains(area, grid)
+    {
+        return Err(AppError::NotFound("person"));
+    }
+    actor.require(perm, area, grid)
+}
+
 /// Blind-index domains.
 pub const BIDX_ID: &str = "person.id_number";
 pub const BIDX_PHONE: &str = "person.phone";
@@ -187,9 +203,7 @@ pub async fn reveal(
     let (area, grid, id_enc, phone_enc) = store::secrets(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound("person"))?;
-    actor
-        .require(Permission::PeopleReveal, &area, grid.as_deref())
-        .map_err(|_| AppError::Forbidden)?;
+    require_visible(actor, Permission::PeopleReveal, &area, grid.as_deref())?;
     let (blob, label, action) = match field {
         RevealField::IdNumber => (Some(id_enc), "id_number", "person.reveal_id_number"),
         RevealField::Phone => (phone_enc, "phone", "person.reveal_phone"),

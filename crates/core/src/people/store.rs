@@ -618,7 +618,13 @@ pub async fn registry_match(
     .fetch_optional(conn)
     .await?;
     Ok(match r {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)),
+        Some(r) => Some((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+        )),
         None => None,
     })
 }

@@ -53,7 +53,7 @@ pub struct AreaList {
 }
 
 /// The visible area tree as a flat list (parents before children).
-#[utoipa::path(get, path = "/api/v1/areas", tag = "areas",
+#[utoipa::path(get, path = "/api/v1/areas", tag = "areas", operation_id = "list_areas",
     responses((status = 200, body = AreaList),
         (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn list(State(st): State<AppState>, c: Ctx) -> Result<Json<AreaList>, WebError> {
@@ -86,7 +86,7 @@ pub struct NewAreaIn {
 }
 
 /// Create an area under a parent inside the user's scope (system administrator).
-#[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = NewAreaIn,
+#[utoipa::path(post, path = "/api/v1/areas", tag = "areas", operation_id = "create_area", request_body = NewAreaIn,
     responses((status = 201, body = AreaOut),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 409, body = ApiError, description = "the code exists"),

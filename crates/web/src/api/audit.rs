@@ -85,7 +85,7 @@ pub struct AuditQuery {
 }
 
 /// Browse the audit log, newest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", operation_id = "list_audit", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn list(
@@ -131,7 +131,7 @@ pub struct VerifyOut {
 }
 
 /// Walk the whole audit chain and recompute every hash.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", operation_id = "verify_audit",
     responses((status = 200, body = VerifyOut), (status = 401, body = ApiError),
         (status = 403, body = ApiError)))]
 pub async fn verify(State(st): State<AppState>, c: Ctx) -> Result<Json<VerifyOut>, WebError> {

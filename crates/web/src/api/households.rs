@@ -62,7 +62,7 @@ pub struct HouseholdsQuery {
 }
 
 /// List households in an area.
-#[utoipa::path(get, path = "/api/v1/households", tag = "people", params(HouseholdsQuery),
+#[utoipa::path(get, path = "/api/v1/households", tag = "people", operation_id = "list_households", params(HouseholdsQuery),
     responses((status = 200, body = HouseholdsPage), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn list(
@@ -93,7 +93,7 @@ pub struct HouseholdDetail {
 }
 
 /// Read one household with its members (masked).
-#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "people",
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "people", operation_id = "get_household",
     params(("id" = String, Path, description = "household id")),
     responses((status = 200, body = HouseholdDetail), (status = 401, body = ApiError),
         (status = 404, body = ApiError, description = "unknown or outside the user's scope")))]

@@ -26,7 +26,7 @@ use crate::state::AppState;
             Errors are `{\"error\", \"message\", \"fields\": [{\"field\", \"code\", \"message\"}]}`."
     ),
     modifiers(&Security),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("cookie" = [])),
     tags(
         (name = "auth", description = "Log in and out, API tokens, the current user"),
         (name = "areas", description = "Administrative areas"),
@@ -113,6 +113,21 @@ mod tests {
             ROUTES.len(),
             "documented operations without a route"
         );
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut seen = std::collections::HashSet::new();
+        for item in doc.paths.paths.values() {
+            for op in [&item.get, &item.post, &item.put, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let id = op.operation_id.clone().unwrap_or_default();
+                assert!(seen.insert(id.clone()), "operation id {id} is used twice");
+            }
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::state::AppState;
 pub struct PersonOut {
     pub id: String,
     pub name: String,
-    /// `male` or `female` (from the ID number).
+    /// `M` or `F` (from the ID number).
     pub sex: String,
     /// YYYY-MM-DD.
     pub birth_date: String,
@@ -107,7 +107,7 @@ pub struct PeopleQuery {
 }
 
 /// List people in an area (masked).
-#[utoipa::path(get, path = "/api/v1/people", tag = "people", params(PeopleQuery),
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", operation_id = "list_people", params(PeopleQuery),
     responses((status = 200, body = PeoplePage), (status = 401, body = ApiError),
         (status = 403, body = ApiError, description = "the area is outside the user's scope"),
         (status = 422, body = ApiError)))]
@@ -187,7 +187,7 @@ impl PersonIn {
 }
 
 /// Register a person.
-#[utoipa::path(post, path = "/api/v1/people", tag = "people", request_body = PersonIn,
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", operation_id = "create_person", request_body = PersonIn,
     responses((status = 201, body = PersonOut), (status = 401, body = ApiError),
         (status = 403, body = ApiError),
         (status = 409, body = ApiError, description = "the ID number is registered"),
@@ -217,7 +217,7 @@ pub struct PersonDetail {
 }
 
 /// Read one person (masked) with kin and household.
-#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people",
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", operation_id = "get_person",
     params(("id" = String, Path, description = "person id")),
     responses((status = 200, body = PersonDetail), (status = 401, body = ApiError),
         (status = 404, body = ApiError, description = "unknown or outside the user's scope")))]
@@ -265,7 +265,7 @@ async fn stored_phone(st: &AppState, a: &Actor, id: &str) -> Result<String, AppE
 }
 
 /// Edit a person. The ID number never changes; a left-out phone is kept.
-#[utoipa::path(put, path = "/api/v1/people/{id}", tag = "people", request_body = PersonIn,
+#[utoipa::path(put, path = "/api/v1/people/{id}", tag = "people", operation_id = "update_person", request_body = PersonIn,
     params(("id" = String, Path, description = "person id")),
     responses((status = 200, body = PersonOut), (status = 401, body = ApiError),
         (status = 404, body = ApiError), (status = 422, body = ApiError)))]
@@ -345,7 +345,6 @@ pub struct KinIn {
     params(("id" = String, Path, description = "person id")),
     responses((status = 204, description = "recorded"), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError),
-        (status = 409, body = ApiError, description = "already linked"),
         (status = 422, body = ApiError)))]
 pub async fn link_kin(
     State(st): State<AppState>,

@@ -43,7 +43,7 @@ fn tree_html(c: &Ctx, areas: &[Area]) -> String {
         if leaf {
             out.push_str(&format!("<li><span>{label}</span></li>"));
         } else {
-            let open = if stack.len() < 1 { " open" } else { "" };
+            let open = if stack.is_empty() { " open" } else { "" };
             let link = if a.level == AreaLevel::Village {
                 format!(
                     " <a href=\"/households?area={}\">{}</a>",
