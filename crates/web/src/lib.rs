@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/people/{id}", get(people::person).post(people::update))
         .route("/people/{id}/edit", get(people::edit_form))
         .route("/people/{id}/reveal", post(people::reveal))
+        .route("/people/{id}/proxy", post(people::proxy_account))
         .route("/households", get(people::households))
         .route("/households/{id}", get(people::household))
         .route("/import", get(people::import_form).post(people::import_submit))

@@ -171,6 +171,34 @@ async fn person_form_and_reveal(app: Arc<TestApp>) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(!r.text().await.unwrap().contains(&good));
     assert_eq!(app.count("audit_log", reveals).await, 1);
+
+    // A proxy account for a villager without a smartphone: opened once, audited, refused twice.
+    let proxy = format!("/people/{person_id}/proxy");
+    let r = other
+        .post(app.url(&proxy))
+        .form(&[("csrf", csrf_of(&html).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "not for another village's cadre"
+    );
+    for (n, expected) in [(1, "已开通代办账号"), (2, "该账号已存在")] {
+        let r = cadre
+            .post(app.url(&proxy))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains(expected), "attempt {n}");
+    }
+    let proxies = "action = 'user.create_proxy'";
+    assert_eq!(app.count("audit_log", proxies).await, 1);
+    let proxy_users = format!("person_id = '{person_id}' AND proxy_only = 1");
+    assert_eq!(app.count("users", &proxy_users).await, 1);
 }
 
 crate::both_backends!(person_form_and_reveal);

@@ -245,6 +245,43 @@ pub async fn reveal(
     Ok(r)
 }
 
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A cadre opens a proxy account for a villager without a smartphone.
+pub async fn proxy_account(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    c.check_csrf(&f.csrf)?;
+    let a = c.actor()?;
+    let flash = match xiangzhi_core::accounts::create_proxy_account(&st.core, a, &id).await {
+        Ok(_) => c.t("proxy.done").to_string(),
+        Err(e @ AppError::Conflict { .. }) => c.msg(e.code()).to_string(),
+        Err(e) => return Err(c.err(e)),
+    };
+    let (p, kin) = people::service::person(&st.core, a, &id)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(render(
+        &c,
+        PersonPage {
+            c: &c,
+            flash: Some(flash),
+            p,
+            kin,
+            revealed_id: None,
+            revealed_phone: None,
+            error: None,
+        },
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "person_form.html")]
 struct PersonForm<'a> {
