@@ -17,7 +17,7 @@ use crate::audit::{self, Entry};
 use crate::authz::{Actor, Role};
 use crate::people::idnum::{make_id, parse_id};
 use crate::people::model::ValidPerson;
-use crate::people::service::bulk_insert;
+use crate::people::service::bulk_insert_pipelined;
 use crate::{clock, Core};
 
 /// The county code of the demo (a plausible code, not a real county's data).
@@ -356,12 +356,9 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
         }
         let _ = vcode;
     }
-    let mut existing = HashMap::new();
-    // Encrypt and insert in chunks (keeps memory flat for large counties).
-    let mut written = 0;
-    for chunk in people.chunks(20_000) {
-        written += bulk_insert(&mut tx, &core.keys, chunk, &mut existing, now).await?;
-    }
+    // Encrypt on a worker thread while the previous chunk is written.
+    let written =
+        bulk_insert_pipelined(&mut tx, &core.keys, people.clone(), HashMap::new(), now).await?;
     audit::record(
         &mut tx,
         &system,

@@ -16,6 +16,8 @@ pub mod tabular;
 pub use error::{AppError, AppResult, FieldError};
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Everything a service function needs: the database, the keys and the gateways.
 #[derive(Debug, Clone)]
@@ -24,6 +26,11 @@ pub struct Core {
     pub keys: crypto::Keyring,
     pub sms: accounts::sms::SmsGateway,
     pub data_dir: PathBuf,
+    /// Bumped after every committed change to people or households in this process, so
+    /// read caches above the core know when to drop what they hold.
+    pub generation: Arc<AtomicU64>,
+    /// Read cache of household list pages (see `people::cache`).
+    pub household_cache: Arc<people::cache::HouseholdCache>,
 }
 
 impl Core {
@@ -50,6 +57,18 @@ impl Core {
             keys,
             sms,
             data_dir,
+            generation: Arc::new(AtomicU64::new(0)),
+            household_cache: Arc::default(),
         })
+    }
+
+    /// The current data generation (see [`Core::generation`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Record that people or households changed.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }

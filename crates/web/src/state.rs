@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use xiangzhi_core::areas::{self, Area};
 use xiangzhi_core::authz::Actor;
-use xiangzhi_core::Core;
+use xiangzhi_core::{clock, AppError, Core};
 
 /// How long a cached session is trusted before it is re-read (ms). Logout and
 /// revocation also clear the entry at once.
@@ -29,7 +30,13 @@ pub struct AppState {
     pub core: Core,
     pub sessions: Arc<Mutex<HashMap<String, CachedSession>>>,
     pub login_attempts: Arc<Mutex<HashMap<String, Vec<i64>>>>,
+    /// Children of an area (code, name, level) — the area tree changes rarely; entries live a
+    /// minute and are dropped when areas are created or imported.
+    pub area_children: Arc<Mutex<HashMap<String, (i64, Arc<Vec<Area>>)>>>,
 }
+
+/// How long cached area children are trusted (ms).
+pub const AREA_CACHE_MS: i64 = 60_000;
 
 /// Login attempts allowed per source address per minute.
 pub const LOGIN_RATE: usize = 10;
@@ -40,6 +47,7 @@ impl AppState {
             core,
             sessions: Arc::new(Mutex::new(HashMap::new())),
             login_attempts: Arc::new(Mutex::new(HashMap::new())),
+            area_children: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -58,6 +66,36 @@ impl AppState {
         }
         v.push(now);
         true
+    }
+
+    /// Children of an area, from the cache when fresh.
+    pub async fn children(&self, code: &str) -> Result<Arc<Vec<Area>>, AppError> {
+        let now = clock::now_ms();
+        if let Some((at, v)) = self
+            .area_children
+            .lock()
+            .ok()
+            .and_then(|m| m.get(code).cloned())
+        {
+            if now - at < AREA_CACHE_MS {
+                return Ok(v);
+            }
+        }
+        let v = Arc::new(areas::store::children(&self.core.db, code).await?);
+        if let Ok(mut m) = self.area_children.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(code.to_string(), (now, v.clone()));
+        }
+        Ok(v)
+    }
+
+    /// Drop cached area children (after areas change).
+    pub fn forget_areas(&self) {
+        if let Ok(mut m) = self.area_children.lock() {
+            m.clear();
+        }
     }
 
     pub fn forget_session(&self, token: &str) {

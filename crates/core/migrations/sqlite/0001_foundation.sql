@@ -60,7 +60,6 @@ CREATE INDEX persons_area ON persons(area_code, name);
 CREATE INDEX persons_grid ON persons(grid_code);
 CREATE INDEX households_grid ON households(grid_code);
 CREATE INDEX persons_household ON persons(household_id);
-CREATE INDEX persons_phone ON persons(phone_bidx);
 
 CREATE TABLE person_links (
     person_id TEXT NOT NULL REFERENCES persons(id),

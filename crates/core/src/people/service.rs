@@ -147,9 +147,16 @@ pub async fn list_households(
     let f = area_filter(actor, Permission::PeopleRead, area)?;
     let per_page = per_page.clamp(1, 200);
     let page = page.max(1);
-    let rows = store::list_households(&core.db, &f, (page - 1) * per_page, per_page).await?;
-    let total = store::count_households(&core.db, &f).await?;
-    Ok((rows, total))
+    let key = format!("{f:?}|{page}|{per_page}");
+    let generation = core.generation();
+    let now = clock::now_ms();
+    if let Some(hit) = core.household_cache.get(&key, generation, now) {
+        return Ok((hit.0.clone(), hit.1));
+    }
+    let fresh = store::list_households(&core.db, &f, (page - 1) * per_page, per_page).await?;
+    core.household_cache
+        .put(key, generation, now, std::sync::Arc::new(fresh.clone()));
+    Ok(fresh)
 }
 
 /// A household with its members.
@@ -327,6 +334,7 @@ pub async fn create_person(
     )
     .await?;
     tx.commit().await?;
+    core.changed();
     Ok(summary)
 }
 
@@ -385,6 +393,7 @@ pub async fn update_person(
     )
     .await?;
     tx.commit().await?;
+    core.changed();
     Ok(after)
 }
 
@@ -429,6 +438,7 @@ pub async fn link_kin(
     )
     .await?;
     tx.commit().await?;
+    core.changed();
     Ok(())
 }
 
@@ -459,15 +469,23 @@ pub async fn find_by_id_number(
     Ok(None)
 }
 
-/// Bulk-register validated persons into households (imports, demo). Caller holds the
-/// transaction and has checked permission. Returns the number of persons written.
-pub async fn bulk_insert(
-    conn: &mut sqlx::AnyConnection,
+/// Persons and households ready to write: the CPU part of a bulk registration (encryption,
+/// household assignment), separate from the writing so the two can overlap.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub households: Vec<HouseholdRow>,
+    pub persons: Vec<PersonRow>,
+    /// Households that existed before and gained members: recounted after the write.
+    pub refresh: Vec<String>,
+}
+
+/// Encrypt and assign households (no I/O). `existing_households` maps `(area, number)` to
+/// household ids and gains the new households.
+pub fn prepare_bulk(
     keys: &Keyring,
     people: &[ValidPerson],
     existing_households: &mut HashMap<(String, String), String>,
-    now: i64,
-) -> AppResult<usize> {
+) -> Prepared {
     let mut new_households: Vec<HouseholdRow> = Vec::new();
     let mut rows = Vec::with_capacity(people.len());
     let mut heads: HashMap<String, String> = HashMap::new();
@@ -507,22 +525,84 @@ pub async fn bulk_insert(
         rows.push(row);
     }
     // New households get their head and count up front; households that existed are recounted.
-    let mut refresh = Vec::new();
     let new_ids: std::collections::HashSet<String> =
         new_households.iter().map(|h| h.id.clone()).collect();
     for h in &mut new_households {
         h.member_count = counts.get(&h.id).copied().unwrap_or(0);
         h.head_person_id = heads.get(&h.id).cloned();
     }
-    store::insert_households(conn, &new_households, now).await?;
-    store::insert_persons(conn, &rows, now).await?;
-    for (hid, _) in counts.iter() {
-        if !new_ids.contains(hid) {
-            refresh.push(hid.clone());
-        }
+    let refresh = counts
+        .into_keys()
+        .filter(|h| !new_ids.contains(h))
+        .collect();
+    Prepared {
+        households: new_households,
+        persons: rows,
+        refresh,
     }
-    store::refresh_households(conn, &refresh, now).await?;
-    Ok(rows.len())
+}
+
+/// Write prepared persons and households in the caller's transaction.
+pub async fn write_bulk(
+    conn: &mut sqlx::AnyConnection,
+    p: &Prepared,
+    now: i64,
+) -> AppResult<usize> {
+    store::insert_households(conn, &p.households, now).await?;
+    store::insert_persons(conn, &p.persons, now).await?;
+    store::refresh_households(conn, &p.refresh, now).await?;
+    Ok(p.persons.len())
+}
+
+/// Bulk-register validated persons into households (imports, demo). Caller holds the
+/// transaction and has checked permission. Returns the number of persons written.
+pub async fn bulk_insert(
+    conn: &mut sqlx::AnyConnection,
+    keys: &Keyring,
+    people: &[ValidPerson],
+    existing_households: &mut HashMap<(String, String), String>,
+    now: i64,
+) -> AppResult<usize> {
+    let prepared = prepare_bulk(keys, people, existing_households);
+    write_bulk(conn, &prepared, now).await
+}
+
+/// Bulk-register many persons, encrypting the next chunk on a worker thread while the
+/// current one is written. Same contract as [`bulk_insert`].
+pub async fn bulk_insert_pipelined(
+    conn: &mut sqlx::AnyConnection,
+    keys: &Keyring,
+    people: Vec<ValidPerson>,
+    existing_households: HashMap<(String, String), String>,
+    now: i64,
+) -> AppResult<usize> {
+    const CHUNK: usize = 10_000;
+    let mut chunks: std::collections::VecDeque<Vec<ValidPerson>> =
+        std::collections::VecDeque::new();
+    let mut rest = people;
+    while rest.len() > CHUNK {
+        let tail = rest.split_off(CHUNK);
+        chunks.push_back(rest);
+        rest = tail;
+    }
+    chunks.push_back(rest);
+    let spawn =
+        |keys: Keyring, chunk: Vec<ValidPerson>, mut map: HashMap<(String, String), String>| {
+            tokio::task::spawn_blocking(move || {
+                let p = prepare_bulk(&keys, &chunk, &mut map);
+                (p, map)
+            })
+        };
+    let mut written = 0;
+    let mut next = chunks
+        .pop_front()
+        .map(|c| spawn(keys.clone(), c, existing_households));
+    while let Some(handle) = next.take() {
+        let (prepared, map) = handle.await.map_err(|e| AppError::Internal(e.into()))?;
+        next = chunks.pop_front().map(|c| spawn(keys.clone(), c, map));
+        written += write_bulk(conn, &prepared, now).await?;
+    }
+    Ok(written)
 }
 
 /// Field errors of one import row, for the report.

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::model::{validate, PersonInput, ValidPerson};
-use super::service::{area_filter, bulk_insert, row_errors, BIDX_ID};
+use super::service::{area_filter, bulk_insert_pipelined, row_errors, BIDX_ID};
 use super::store;
 use crate::audit::{self, Entry};
 use crate::authz::{Actor, Permission};
@@ -209,7 +209,8 @@ pub async fn import(
     }
     let now = clock::now_ms();
     crate::db::bulk_cache(&mut tx, core.db.backend, keep.len() > 5_000).await?;
-    report.imported = bulk_insert(&mut tx, &core.keys, &keep, &mut households, now).await?;
+    let count = keep.len();
+    report.imported = bulk_insert_pipelined(&mut tx, &core.keys, keep, households, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -227,7 +228,8 @@ pub async fn import(
     )
     .await?;
     tx.commit().await?;
-    if keep.len() > 5_000 {
+    core.changed();
+    if count > 5_000 {
         let mut conn = core.db.write.acquire().await?;
         crate::db::bulk_cache(&mut conn, core.db.backend, false).await?;
     }

@@ -107,6 +107,7 @@ pub async fn create(
         parent_code: req.parent_code,
         valid_from: req.valid_from,
     };
+    st.forget_areas();
     let area = areas::service::create(&st.core.db, a, input)
         .await
         .or_api(&c)?;

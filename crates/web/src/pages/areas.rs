@@ -134,6 +134,7 @@ pub async fn import_divisions(
     }
     let (csrf, mode, bytes) = read_upload(&c, mp).await?;
     c.check_csrf(&csrf)?;
+    st.forget_areas();
     let (report, error) = match tabular::read_table(&bytes) {
         Ok(sheet) => match areas::service::import(&st.core.db, a, &sheet, mode).await {
             Ok(r) => (Some(r), None),

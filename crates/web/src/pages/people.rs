@@ -102,12 +102,14 @@ pub async fn households(
             areas::AreaLevel::Group | areas::AreaLevel::Grid
         ) {
             choices.push((g.area_code.clone(), g.area_name.clone()));
-            for ch in areas::store::children(&st.core.db, &g.area_code)
+            for ch in st
+                .children(&g.area_code)
                 .await
                 .map_err(|e| c.err(e))?
+                .iter()
             {
                 if ch.level != areas::AreaLevel::Grid {
-                    choices.push((ch.code, format!("— {}", ch.name)));
+                    choices.push((ch.code.clone(), format!("— {}", ch.name)));
                 }
             }
         }
