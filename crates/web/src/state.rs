@@ -32,8 +32,11 @@ pub struct AppState {
     pub login_attempts: Arc<Mutex<HashMap<String, Vec<i64>>>>,
     /// Children of an area (code, name, level) — the area tree changes rarely; entries live a
     /// minute and are dropped when areas are created or imported.
-    pub area_children: Arc<Mutex<HashMap<String, (i64, Arc<Vec<Area>>)>>>,
+    pub area_children: Arc<Mutex<HashMap<String, AreaChildren>>>,
 }
+
+/// Cached children of an area: (read at, children).
+pub type AreaChildren = (i64, Arc<Vec<Area>>);
 
 /// How long cached area children are trusted (ms).
 pub const AREA_CACHE_MS: i64 = 60_000;
