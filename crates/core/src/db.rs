@@ -188,3 +188,56 @@ pub async fn bulk_cache(
     }
     Ok(())
 }
+
+/// The backend of a connection taken from an `Any` pool.
+pub fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
+/// The VALUES list of a multi-row INSERT: `rows` tuples of `cols` placeholders, each followed
+/// by `tail` (literal SQL such as a timestamp the caller formatted from an integer).
+///
+/// SQLite gets anonymous `?` placeholders: its driver resolves numbered ones by name, a scan
+/// over every parameter of the statement, which makes wide statements quadratic.
+/// backend-specific
+pub fn values_list(backend: Backend, rows: usize, cols: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(rows * (cols * 5 + tail.len() + 4));
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            n += 1;
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+            }
+        }
+        sql.push_str(tail);
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_lists() {
+        assert_eq!(values_list(Backend::Sqlite, 2, 2, ",7"), "(?,?,7),(?,?,7)");
+        assert_eq!(values_list(Backend::Postgres, 2, 2, ""), "($1,$2),($3,$4)");
+    }
+}

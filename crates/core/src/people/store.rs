@@ -4,7 +4,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::idnum::age_on;
 use super::model::{HouseholdSummary, Kin, PersonSummary};
-use crate::db::Db;
+use crate::db::{backend_of, values_list, Backend, Db};
 use crate::error::AppResult;
 
 /// A person row ready to insert (identifiers encrypted by the service).
@@ -72,33 +72,23 @@ impl AreaFilter {
 
 const PERSON_COLS: usize = 22;
 
-/// Rows per multi-row INSERT. SQLite's driver looks each `$n` up by name, a scan over all
-/// parameters of the statement, so the cost per value grows with the statement's width:
-/// about 130 values per statement measured fastest for persons (6 rows) on SQLite.
-const PERSONS_PER_STATEMENT: usize = 6;
-const HOUSEHOLDS_PER_STATEMENT: usize = 14;
+/// Rows per multi-row INSERT (see [`values_list`] for why SQLite's placeholders are anonymous).
+const PERSONS_PER_STATEMENT: usize = 64;
+const HOUSEHOLDS_PER_STATEMENT: usize = 200;
 
-fn person_values_sql(n: usize) -> String {
+fn person_values_sql(backend: Backend, n: usize, now: i64) -> String {
     let mut sql = String::from(
         "INSERT INTO persons (id, county_code, area_code, grid_code, household_id, relation, name, id_type, \
          id_enc, id_bidx, id_masked, id_original_enc, birth_date, sex, phone_enc, phone_bidx, phone_masked, \
          is_party_member, is_representative, is_cadre, is_supervisor, created_at, updated_at) VALUES ",
     );
-    for i in 0..n {
-        if i > 0 {
-            sql.push(',');
-        }
-        let b = i * PERSON_COLS;
-        sql.push('(');
-        for c in 0..PERSON_COLS {
-            if c > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("${}", b + c + 1));
-        }
-        // updated_at = created_at
-        sql.push_str(&format!(",${})", b + PERSON_COLS));
-    }
+    // created_at and updated_at are the same integer for every row: literal SQL.
+    sql.push_str(&values_list(
+        backend,
+        n,
+        PERSON_COLS - 1,
+        &format!(",{now},{now}"),
+    ));
     sql
 }
 
@@ -108,8 +98,9 @@ pub async fn insert_persons(
     rows: &[PersonRow],
     now: i64,
 ) -> AppResult<()> {
+    let backend = backend_of(conn);
     for chunk in rows.chunks(PERSONS_PER_STATEMENT) {
-        let sql = person_values_sql(chunk.len());
+        let sql = person_values_sql(backend, chunk.len(), now);
         let mut q = sqlx::query(&sql);
         for p in chunk {
             q = q
@@ -133,8 +124,7 @@ pub async fn insert_persons(
                 .bind(i64::from(p.flags[0]))
                 .bind(i64::from(p.flags[1]))
                 .bind(i64::from(p.flags[2]))
-                .bind(i64::from(p.flags[3]))
-                .bind(now);
+                .bind(i64::from(p.flags[3]));
         }
         q.execute(&mut *conn).await?;
     }
@@ -147,42 +137,29 @@ pub async fn insert_households(
     rows: &[HouseholdRow],
     now: i64,
 ) -> AppResult<()> {
+    let backend = backend_of(conn);
     for chunk in rows.chunks(HOUSEHOLDS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO households (id, county_code, area_code, grid_code, number, address, head_person_id, \
              member_count, created_at, updated_at) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 9;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${},${},${},${},${},${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 9
-            ));
-        }
+        sql.push_str(&values_list(
+            backend,
+            chunk.len(),
+            8,
+            &format!(",{now},{now}"),
+        ));
         let mut q = sqlx::query(&sql);
         for h in chunk {
             q = q
-                .bind(h.id.clone())
-                .bind(h.county_code.clone())
-                .bind(h.area_code.clone())
-                .bind(h.grid_code.clone())
-                .bind(h.number.clone())
-                .bind(h.address.clone())
-                .bind(h.head_person_id.clone())
-                .bind(h.member_count)
-                .bind(now);
+                .bind(h.id.as_str())
+                .bind(h.county_code.as_str())
+                .bind(h.area_code.as_str())
+                .bind(h.grid_code.as_deref())
+                .bind(h.number.as_str())
+                .bind(h.address.as_str())
+                .bind(h.head_person_id.as_deref())
+                .bind(h.member_count);
         }
         q.execute(&mut *conn).await?;
     }
