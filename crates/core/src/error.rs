@@ -171,6 +171,8 @@ pub const ERROR_CODES: &[&str] = &[
     "area_code_range",
     "area_parent_missing",
     "area_outside_scope",
+    "area_in_use",
+    "area_retired",
     "household_missing",
     "upload_too_large",
     "upload_not_xlsx",

@@ -1957,3 +1957,70 @@ async fn demo_county_is_valid_and_deterministic() {
     })
     .await;
 }
+
+/// Division codes change every year: an empty area is retired (kept, with its validity), an
+/// area still in use is not.
+#[tokio::test]
+async fn areas_retire_only_when_empty() {
+    both(|core| async move {
+        let db = &core.db;
+        let sys = system();
+        for (code, name, level, parent) in [
+            (COUNTY, "x县", "county", None),
+            (TOWNSHIP, "城关镇", "township", Some(COUNTY)),
+            (VILLAGE_A, "张家庄村", "village", Some(TOWNSHIP)),
+            (GRID_A1, "第1网格", "grid", Some(VILLAGE_A)),
+        ] {
+            areas::service::create(db, &sys, new_area(code, name, level, parent))
+                .await
+                .unwrap();
+        }
+        let cadre = staff(Role::VillageCadre, VILLAGE_A, AreaLevel::Village);
+        expect_forbidden(areas::service::retire(db, &cadre, GRID_A1, "2027-01-01").await);
+        match areas::service::retire(db, &sys, VILLAGE_A, "2027-01-01").await {
+            Err(AppError::Conflict {
+                code: "area_in_use",
+                ..
+            }) => {}
+            other => panic!("a village with a grid is in use: {other:?}"),
+        }
+        match areas::service::retire(db, &sys, GRID_A1, "2027-13-01").await {
+            Err(AppError::Validation(f)) => assert_eq!(f[0].field, "date"),
+            other => panic!("bad date: {other:?}"),
+        }
+        areas::service::retire(db, &sys, GRID_A1, "2027-01-01")
+            .await
+            .unwrap();
+        let tree = areas::service::visible_tree(db, &sys).await.unwrap();
+        assert!(
+            tree.iter().all(|a| a.code != GRID_A1),
+            "retired areas leave the tree"
+        );
+        let all = areas::store::subtree(db, VILLAGE_A, true).await.unwrap();
+        let grid = all
+            .iter()
+            .find(|a| a.code == GRID_A1)
+            .expect("history is kept");
+        assert_eq!(grid.valid_to.as_deref(), Some("2027-01-01"));
+        match areas::service::retire(db, &sys, GRID_A1, "2027-02-01").await {
+            Err(AppError::InvalidTransition("area_retired")) => {}
+            other => panic!("retiring twice: {other:?}"),
+        }
+        // The village is empty now and can go too; each retirement is audited.
+        areas::service::retire(db, &sys, VILLAGE_A, "2027-01-01")
+            .await
+            .unwrap();
+        let recs = audit::list(
+            db,
+            &AuditFilter {
+                action_prefix: Some("area.retire".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(recs.len(), 2);
+    })
+    .await;
+}

@@ -236,6 +236,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("user", "账号", "Account"),
     ("body", "请求内容", "Request body"),
     ("field", "字段", "Field"),
+    ("date", "日期", "Date"),
     ("relative_id", "亲属", "Relative"),
 ];
 
@@ -281,6 +282,8 @@ pub const ERRORS: &[(&str, &str, &str)] = &[
     ("area_code_range", "区划代码超出允许的范围。", "The code is outside the allowed range."),
     ("area_parent_missing", "找不到该区划或上级区划。", "The area or its parent does not exist."),
     ("area_outside_scope", "这个区划不在您的负责范围内。", "This area is outside your responsibility."),
+    ("area_in_use", "该区划下还有下级区划、户或人口，请先迁出再停用。", "This area still has sub-areas, households or people; move them first."),
+    ("area_retired", "该区划已停用。", "This area is already retired."),
     ("household_missing", "找不到该户。", "Household not found."),
     ("upload_too_large", "文件太大（最大 32 MB）。", "The file is too large (32 MB at most)."),
     ("upload_not_xlsx", "这不是 Excel（.xlsx）文件。", "This is not an Excel (.xlsx) file."),

@@ -232,3 +232,41 @@ pub async fn import(
     tx.commit().await?;
     Ok(report)
 }
+
+/// Retire an area from `date` (division codes change every year; the record and its history
+/// stay). Refused while the area still has active sub-areas, households or people: move them
+/// first.
+pub async fn retire(db: &Db, actor: &Actor, code: &str, date: &str) -> AppResult<()> {
+    let scope = actor.require_any(Permission::AreaWrite)?;
+    let date = date.trim();
+    if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+        return Err(AppError::field("date", "invalid"));
+    }
+    let mut tx = db.write.begin().await?;
+    let area = store::get_tx(&mut tx, code.trim())
+        .await?
+        .ok_or(AppError::NotFound("area"))?;
+    if !scope.covers_area(&area.code) {
+        return Err(AppError::NotFound("area"));
+    }
+    if area.valid_to.is_some() {
+        return Err(AppError::InvalidTransition("area_retired"));
+    }
+    if store::in_use(&mut tx, &area.code).await? {
+        return Err(AppError::Conflict {
+            code: "area_in_use",
+            field: Some("code"),
+        });
+    }
+    store::retire(&mut tx, &area.code, date).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Entry::new("area.retire", "area", &area.code)
+            .area(&area.code)
+            .detail(format!("valid to {date}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

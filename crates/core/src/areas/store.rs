@@ -157,3 +157,26 @@ pub async fn count_people(db: &Db, prefix: &str) -> AppResult<i64> {
             .await?;
     Ok(n)
 }
+
+/// Whether an area still has active sub-areas, households or people.
+pub async fn in_use(conn: &mut AnyConnection, code: &str) -> AppResult<bool> {
+    let children: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM areas WHERE parent_code = $1 AND valid_to IS NULL",
+    )
+    .bind(code.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let households: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM households WHERE area_code = $1 OR grid_code = $1",
+    )
+    .bind(code.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let people: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM persons WHERE (area_code = $1 OR grid_code = $1) AND status = 'active'",
+    )
+    .bind(code.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(children + households + people > 0)
+}

@@ -1,7 +1,7 @@
 //! Administrative areas: the visible tree and new areas.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use xiangzhi_core::areas::{self, Area};
 use xiangzhi_core::authz::Permission;
 
-use super::{body, ApiError, OrApi};
+use super::{body, path, ApiError, OrApi};
 use crate::ctx::Ctx;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -112,4 +112,36 @@ pub async fn create(
         .await
         .or_api(&c)?;
     Ok((StatusCode::CREATED, Json(AreaOut::from(area))).into_response())
+}
+
+/// Retirement of an area.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RetireIn {
+    /// First day the code is no longer valid (YYYY-MM-DD).
+    pub date: String,
+}
+
+/// Retire an area (its code stops being valid; history is kept). Refused while it still has
+/// sub-areas, households or people.
+#[utoipa::path(post, path = "/api/v1/areas/{code}/retire", tag = "areas", operation_id = "retire_area", request_body = RetireIn,
+    params(("code" = String, Path, description = "area code")),
+    responses((status = 204, description = "retired"),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "still in use, or already retired"),
+        (status = 422, body = ApiError)))]
+pub async fn retire(
+    State(st): State<AppState>,
+    c: Ctx,
+    code: Result<Path<String>, PathRejection>,
+    req: Result<Json<RetireIn>, JsonRejection>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let code = path(&c, code)?;
+    a.require_any(Permission::AreaWrite).or_api(&c)?;
+    let req = body(&c, req)?;
+    areas::service::retire(&st.core.db, a, &code, &req.date)
+        .await
+        .or_api(&c)?;
+    st.forget_areas();
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -55,6 +55,7 @@ api_routes! {
     get "/api/v1/me" => auth::me,
     get "/api/v1/areas" => areas::list,
     post "/api/v1/areas" => areas::create,
+    post "/api/v1/areas/{code}/retire" => areas::retire,
     get "/api/v1/people" => people::list,
     post "/api/v1/people" => people::create,
     get "/api/v1/people/lookup" => people::lookup,
