@@ -216,6 +216,17 @@ async fn cadre_sees_own_households(app: Arc<TestApp>) {
             .await
             .unwrap();
         wait_for_path(&b, "/").await;
+        // The workbench: the cadre's village figures and the age chart.
+        let page = b.source().await.unwrap();
+        assert!(
+            page.contains("年龄结构"),
+            "the workbench shows the age chart"
+        );
+        std::fs::write(
+            shots.join("workbench-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
 
         b.goto(&format!("{base}/households")).await.unwrap();
         b.wait()
