@@ -263,7 +263,12 @@ pub async fn import_bytes(
     mode: ImportMode,
 ) -> AppResult<ImportReport> {
     actor.require_any(Permission::PeopleImport)?;
-    let sheet = tabular::read_xlsx(bytes)?;
+    // Parsing a large workbook takes a second of CPU: keep it off the async workers so the
+    // server goes on answering meanwhile.
+    let owned = bytes.to_vec();
+    let sheet = tokio::task::spawn_blocking(move || tabular::read_xlsx(&owned))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
     import(core, actor, &sheet, mode).await
 }
 
