@@ -170,6 +170,21 @@ struct PersonPage<'a> {
     error: Option<&'static str>,
 }
 
+impl<'a> PersonPage<'a> {
+    /// The person page as it first shows: identifiers masked, no notice.
+    fn new(c: &'a Ctx, p: PersonSummary, kin: Vec<Kin>) -> Self {
+        PersonPage {
+            c,
+            flash: None,
+            p,
+            kin,
+            revealed_id: None,
+            revealed_phone: None,
+            error: None,
+        }
+    }
+}
+
 pub async fn person(
     State(st): State<AppState>,
     c: Ctx,
@@ -179,18 +194,7 @@ pub async fn person(
     let (p, kin) = people::service::person(&st.core, a, &id)
         .await
         .map_err(|e| c.err(e))?;
-    Ok(render(
-        &c,
-        PersonPage {
-            c: &c,
-            flash: None,
-            p,
-            kin,
-            revealed_id: None,
-            revealed_phone: None,
-            error: None,
-        },
-    ))
+    Ok(render(&c, PersonPage::new(&c, p, kin)))
 }
 
 #[derive(Deserialize)]
@@ -216,15 +220,7 @@ pub async fn reveal(
     let (p, kin) = people::service::person(&st.core, a, &id)
         .await
         .map_err(|e| c.err(e))?;
-    let mut page = PersonPage {
-        c: &c,
-        flash: None,
-        p,
-        kin,
-        revealed_id: None,
-        revealed_phone: None,
-        error: None,
-    };
+    let mut page = PersonPage::new(&c, p, kin);
     match people::service::reveal(&st.core, a, &id, field, &f.reason).await {
         Ok(v) => {
             match field {
@@ -273,13 +269,8 @@ pub async fn proxy_account(
     Ok(render(
         &c,
         PersonPage {
-            c: &c,
             flash: Some(flash),
-            p,
-            kin,
-            revealed_id: None,
-            revealed_phone: None,
-            error: None,
+            ..PersonPage::new(&c, p, kin)
         },
     ))
 }
