@@ -21,9 +21,11 @@ pub enum Role {
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
+    /// The 政法 officer who reads confidential tips (R-TIP-1). No other role can.
+    TipOfficer,
 }
 
-pub const ALL_ROLES: [Role; 9] = [
+pub const ALL_ROLES: [Role; 10] = [
     Role::Villager,
     Role::GridWorker,
     Role::VillageCadre,
@@ -33,6 +35,7 @@ pub const ALL_ROLES: [Role; 9] = [
     Role::SystemAdmin,
     Role::SecurityAdmin,
     Role::AuditAdmin,
+    Role::TipOfficer,
 ];
 
 impl Role {
@@ -47,6 +50,7 @@ impl Role {
             Role::SystemAdmin => "system_admin",
             Role::SecurityAdmin => "security_admin",
             Role::AuditAdmin => "audit_admin",
+            Role::TipOfficer => "tip_officer",
         }
     }
 
@@ -64,6 +68,7 @@ impl Role {
                 | Role::SystemAdmin
                 | Role::SecurityAdmin
                 | Role::AuditAdmin
+                | Role::TipOfficer
         )
     }
 
@@ -86,6 +91,7 @@ impl Role {
             Role::GridWorker => &[AreaLevel::Grid, AreaLevel::Village],
             Role::VillageCadre | Role::VillageSupervisor => &[AreaLevel::Village],
             Role::TownshipStaff => &[AreaLevel::Township],
+            Role::TipOfficer => &[AreaLevel::County, AreaLevel::Township],
             Role::CountyStaff | Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => {
                 &[AreaLevel::County]
             }
@@ -120,9 +126,23 @@ pub enum Permission {
     AuditRead,
     /// A villager's own records.
     SelfService,
+    /// Raise a case (report, request, dispute …) in the area.
+    CaseRaise,
+    /// Read the cases of the area (queues, case pages).
+    CaseRead,
+    /// Accept, reject, dispatch, close, escalate and decide extensions.
+    CaseManage,
+    /// Work on a dispatched case: start, suspend, handle, return.
+    CaseHandle,
+    /// Verify handled work on site (never one's own).
+    CaseVerify,
+    /// Keep the catalogue of case types, the SLAs and the county settings.
+    CaseCatalogue,
+    /// Read confidential tips (audited, every read).
+    TipRead,
 }
 
-pub const ALL_PERMISSIONS: [Permission; 12] = [
+pub const ALL_PERMISSIONS: [Permission; 19] = [
     Permission::AreaRead,
     Permission::AreaWrite,
     Permission::PeopleRead,
@@ -135,6 +155,13 @@ pub const ALL_PERMISSIONS: [Permission; 12] = [
     Permission::RolesGrant,
     Permission::AuditRead,
     Permission::SelfService,
+    Permission::CaseRaise,
+    Permission::CaseRead,
+    Permission::CaseManage,
+    Permission::CaseHandle,
+    Permission::CaseVerify,
+    Permission::CaseCatalogue,
+    Permission::TipRead,
 ];
 
 /// The permission matrix: role × permission. Least privilege: administrators see no
@@ -144,9 +171,18 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
     use Permission as P;
     use Role as R;
     match role {
-        R::Villager => matches!(perm, P::SelfService),
-        R::GridWorker => matches!(perm, P::AreaRead | P::PeopleRead | P::PeopleReveal),
-        R::VillageSupervisor => matches!(perm, P::AreaRead | P::PeopleRead),
+        R::Villager => matches!(perm, P::SelfService | P::CaseRaise),
+        R::GridWorker => matches!(
+            perm,
+            P::AreaRead
+                | P::PeopleRead
+                | P::PeopleReveal
+                | P::CaseRaise
+                | P::CaseRead
+                | P::CaseHandle
+                | P::CaseVerify
+        ),
+        R::VillageSupervisor => matches!(perm, P::AreaRead | P::PeopleRead | P::CaseRead),
         R::VillageCadre | R::TownshipStaff => matches!(
             perm,
             P::AreaRead
@@ -156,6 +192,11 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
                 | P::PeopleImport
                 | P::PeopleExport
                 | P::AccountsVillage
+                | P::CaseRaise
+                | P::CaseRead
+                | P::CaseManage
+                | P::CaseHandle
+                | P::CaseVerify
         ),
         R::CountyStaff => matches!(
             perm,
@@ -165,10 +206,17 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
                 | P::PeopleReveal
                 | P::PeopleExport
                 | P::AccountsVillage
+                | P::CaseRaise
+                | P::CaseRead
+                | P::CaseManage
+                | P::CaseHandle
+                | P::CaseVerify
+                | P::CaseCatalogue
         ),
         R::SystemAdmin => matches!(perm, P::AreaRead | P::AreaWrite | P::UsersManage),
         R::SecurityAdmin => matches!(perm, P::AreaRead | P::RolesGrant),
         R::AuditAdmin => matches!(perm, P::AuditRead),
+        R::TipOfficer => matches!(perm, P::AreaRead | P::TipRead),
     }
 }
 

@@ -27,3 +27,11 @@ pub fn format_ms(ms: i64) -> String {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+/// The calendar year (China Standard Time) of a millisecond timestamp.
+pub fn year_of(ms: i64) -> i32 {
+    use chrono::Datelike;
+    DateTime::<Utc>::from_timestamp_millis(ms + 8 * 3600 * 1000)
+        .map(|t| t.year())
+        .unwrap_or(1970)
+}

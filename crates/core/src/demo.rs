@@ -81,6 +81,7 @@ pub struct DemoSummary {
     pub villages: usize,
     pub households: usize,
     pub residents: usize,
+    pub cases: usize,
     pub accounts: Vec<DemoAccount>,
 }
 
@@ -473,6 +474,13 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
             COUNTY_CODE.into(),
             None,
         ),
+        (
+            "tip_officer".into(),
+            "线索专员（演示）".into(),
+            Role::TipOfficer,
+            COUNTY_CODE.into(),
+            None,
+        ),
     ];
     let mut accounts_out = Vec::new();
     let mut tx = core.db.write.begin().await?;
@@ -528,7 +536,20 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
         });
     }
     tx.commit().await?;
+    let case_villages: Vec<(String, Vec<String>)> = villages
+        .iter()
+        .map(|(code, _, _, grids)| (code.clone(), grids.clone()))
+        .collect();
+    let cases = crate::cases::demo::seed(
+        core,
+        COUNTY_CODE,
+        &case_villages,
+        (written / 10).max(2000),
+        seed,
+    )
+    .await?;
     Ok(DemoSummary {
+        cases,
         townships: TOWNSHIPS.len(),
         villages: villages.len(),
         households,

@@ -179,6 +179,18 @@ pub const ERROR_CODES: &[&str] = &[
     "upload_header",
     "role_invalid",
     "separation_of_duties",
+    "invalid_transition",
+    "evidence_required",
+    "extension_pending",
+    "no_extension_pending",
+    "verify_own_work",
+    "case_not_open",
+    "already_top_level",
+    "unknown_field",
+    "not_a_number",
+    "not_a_datetime",
+    "not_in_list",
+    "anonymous_not_allowed",
 ];
 
 impl fmt::Display for FieldError {

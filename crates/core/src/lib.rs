@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod areas;
 pub mod audit;
 pub mod authz;
+pub mod cases;
 pub mod clock;
 pub mod crypto;
 pub mod db;
@@ -31,6 +32,10 @@ pub struct Core {
     pub generation: Arc<AtomicU64>,
     /// Read cache of household list pages (see `people::cache`).
     pub household_cache: Arc<people::cache::HouseholdCache>,
+    /// The case catalogue and area names, in memory.
+    pub cases: Arc<cases::catalogue::CaseCache>,
+    /// The group-commit writer of new cases.
+    intake: cases::intake::Intake,
 }
 
 impl Core {
@@ -53,13 +58,20 @@ impl Core {
             _ => accounts::sms::SmsGateway::File(data_dir.join("sms-outbox.jsonl")),
         };
         Ok(Core {
-            db,
             keys,
             sms,
             data_dir,
             generation: Arc::new(AtomicU64::new(0)),
             household_cache: Arc::default(),
+            cases: Arc::default(),
+            intake: cases::intake::Intake::start(db.clone()),
+            db,
         })
+    }
+
+    /// The group-commit writer of new cases.
+    pub fn intake(&self) -> &cases::intake::Intake {
+        &self.intake
     }
 
     /// The current data generation (see [`Core::generation`]).

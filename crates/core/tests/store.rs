@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Debug;
 
 use chrono::NaiveDate;
-use common::{backends, both, each_backend, run_on, Backend};
+use common::{backends, both, each_backend, run_on, staff, Backend};
 use sqlx::Row;
 use xiangzhi_core::accounts::{self, store as acc_store, NewUser, Registration};
 use xiangzhi_core::areas::{self, service::NewArea, AreaLevel};
 use xiangzhi_core::audit::{self, AuditFilter, AuditRecord};
-use xiangzhi_core::authz::{Actor, Grant, Role};
+use xiangzhi_core::authz::{Actor, Role};
 use xiangzhi_core::people::idnum::{make_id, parse_id};
 use xiangzhi_core::people::store::AreaFilter;
 use xiangzhi_core::people::{self, xlsx, PersonInput, RevealField};
@@ -81,24 +81,6 @@ async fn make_tree(core: &Core) {
         areas::service::create(&core.db, &system(), new_area(code, name, level, *parent))
             .await
             .unwrap_or_else(|e| panic!("create area {code}: {e:?}"));
-    }
-}
-
-/// A staff actor holding one role on one area (not backed by a user row).
-fn staff(role: Role, code: &str, level: AreaLevel) -> Actor {
-    Actor {
-        user_id: format!("test-{}-{code}", role.as_str()),
-        username: format!("{}@{code}", role.as_str()),
-        display_name: format!("{} {code}", role.as_str()),
-        person_id: None,
-        grants: vec![Grant {
-            role,
-            area_code: code.into(),
-            area_level: level,
-            area_name: code.into(),
-        }],
-        source: Some("127.0.0.1".into()),
-        on_behalf_of: None,
     }
 }
 
@@ -1816,8 +1798,41 @@ async fn demo_county_is_valid_and_deterministic() {
             sa.residents as i64,
             "household member counts add up to the residents"
         );
-        assert_eq!(sa.accounts.len(), 10);
-        assert_eq!(count(&a, "users").await, 10);
+        assert_eq!(sa.accounts.len(), 11);
+        assert_eq!(count(&a, "users").await, 11);
+        // A year of cases: every type, every state, some overdue and escalated; the same
+        // from the same seed.
+        assert_eq!(sa.cases, 2000);
+        assert_eq!(count(&a, "cases").await, 2000);
+        let distinct = |col: &'static str| {
+            let a = a.clone();
+            async move {
+                count_where(&a, &format!("SELECT COUNT(DISTINCT {col}) FROM cases")).await
+            }
+        };
+        assert_eq!(distinct("type_code").await, count(&a, "case_types").await);
+        assert_eq!(distinct("status").await, 11, "every state");
+        let now = clock::now_ms();
+        assert!(
+            count_where(&a, &format!("SELECT COUNT(*) FROM cases WHERE is_open = 1 AND due_at < {now}")).await > 0,
+            "some overdue"
+        );
+        assert!(count_where(&a, "SELECT COUNT(*) FROM cases WHERE escalations > 0").await > 0);
+        let shape = |c: Core| async move {
+            sqlx::query("SELECT number, type_code, status, area_code FROM cases ORDER BY number")
+                .fetch_all(&c.db.read)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (1..4)
+                        .map(|i| r.try_get::<String, _>(i).unwrap())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shape(a.clone()).await, shape(b.clone()).await, "deterministic");
         let roles: HashSet<&str> = sa.accounts.iter().map(|x| x.role.as_str()).collect();
         for r in xiangzhi_core::authz::ALL_ROLES {
             assert!(

@@ -186,6 +186,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("system_admin", "系统管理员", "System administrator"),
     ("security_admin", "安全管理员", "Security administrator"),
     ("audit_admin", "审计管理员", "Audit administrator"),
+    ("tip_officer", "线索专员", "Tip officer"),
     // Audit
     ("audit.intro", "每一次修改和每一次查看完整个人信息都记录在此，记录之间以 SM3 哈希链相连，任何改动都可被发现。", "Every change and every reveal of personal data is recorded here, chained with SM3 hashes so that any alteration is detectable."),
     ("audit.action", "操作", "Action"),
@@ -290,6 +291,18 @@ pub const ERRORS: &[(&str, &str, &str)] = &[
     ("upload_header", "表头不对，请用模板中的列名。", "The header row is wrong; use the template's column names."),
     ("role_invalid", "该角色不能授予在这一级区划上。", "This role cannot be granted at this level."),
     ("separation_of_duties", "三权分立：不能给自己授权或修改自己，管理员不能兼任其他角色。", "Separation of duties: no one may change their own rights, and administrators hold no other role."),
+    ("invalid_transition", "案件当前的状态不允许这个操作。", "The case's current state does not allow this."),
+    ("evidence_required", "请写明办理结果（办结必须有依据）。", "Describe what was done (handling needs evidence)."),
+    ("extension_pending", "已有一个延期申请在等待审批。", "An extension request is already waiting for a decision."),
+    ("no_extension_pending", "没有待审批的延期申请。", "There is no extension request to decide."),
+    ("verify_own_work", "核查必须由办理人以外的人进行。", "Someone other than the handler must verify the work."),
+    ("case_not_open", "案件已办结或已退回，不能再上报。", "The case is closed or rejected and cannot be escalated."),
+    ("already_top_level", "案件已在县级，不能再上报。", "The case is already at the county level."),
+    ("unknown_field", "该事项没有这个字段。", "This case type has no such field."),
+    ("not_a_number", "请填写数字。", "Enter a number."),
+    ("not_a_datetime", "请填写日期时间（如 2026-05-01T09:00:00+08:00）。", "Enter a date and time (e.g. 2026-05-01T09:00:00+08:00)."),
+    ("not_in_list", "请从列表中选择。", "Choose a value from the list."),
+    ("anonymous_not_allowed", "这类事项不能匿名反映。", "This case type cannot be raised anonymously."),
 ];
 
 /// Translate a key. Unknown keys come back as themselves (a tidy test keeps this from happening).

@@ -6,7 +6,7 @@ pub mod rules;
 pub mod store;
 
 pub use rules::{chain_hash, AuditRecord};
-pub use store::{list, record, verify, AuditFilter, VerifyReport};
+pub use store::{list, record, record_many, verify, AuditFilter, VerifyReport};
 
 /// What a service function tells the audit chain about a change.
 #[derive(Debug, Clone)]

@@ -68,6 +68,81 @@ pub async fn record(conn: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> Ap
     Ok(seq)
 }
 
+/// Append many records at once inside the caller's transaction: one head bump, multi-row
+/// inserts. Used by group commit and sweeps, where one statement per record would cost more
+/// than the work itself. Each entry may carry its own actor.
+pub async fn record_many(
+    conn: &mut AnyConnection,
+    entries: Vec<(&Actor, Entry<'_>)>,
+) -> AppResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let n = entries.len() as i64;
+    let row = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(n)
+        .fetch_one(&mut *conn)
+        .await?;
+    let last: i64 = row.try_get(0)?;
+    let mut prev_hash: String = row.try_get(1)?;
+    let at = clock::now_ms();
+    let mut records = Vec::with_capacity(entries.len());
+    for (i, (actor, e)) in entries.into_iter().enumerate() {
+        let mut r = AuditRecord {
+            seq: last - n + 1 + i as i64,
+            at,
+            actor_id: (!actor.user_id.is_empty()).then(|| actor.user_id.clone()),
+            actor_name: actor.username.clone(),
+            on_behalf_of: actor.on_behalf_of.clone(),
+            action: e.action.to_string(),
+            object_type: e.object_type.to_string(),
+            object_id: e.object_id.to_string(),
+            area_code: e.area_code.map(str::to_string),
+            source: actor.source.clone(),
+            before_digest: e.before.as_ref().map(snapshot_digest),
+            after_digest: e.after.as_ref().map(snapshot_digest),
+            detail: e.detail,
+            prev_hash,
+            hash: String::new(),
+        };
+        r.hash = chain_hash(&r);
+        prev_hash = r.hash.clone();
+        records.push(r);
+    }
+    let backend = crate::db::backend_of(conn);
+    for chunk in records.chunks(500) {
+        let sql = format!(
+            "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+            crate::db::values_list(backend, chunk.len(), 15, "")
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.seq)
+                .bind(r.at)
+                .bind(r.actor_id.clone())
+                .bind(r.actor_name.clone())
+                .bind(r.on_behalf_of.clone())
+                .bind(r.action.clone())
+                .bind(r.object_type.clone())
+                .bind(r.object_id.clone())
+                .bind(r.area_code.clone())
+                .bind(r.source.clone())
+                .bind(r.before_digest.clone())
+                .bind(r.after_digest.clone())
+                .bind(r.detail.clone())
+                .bind(r.prev_hash.clone())
+                .bind(r.hash.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(prev_hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 fn row_to_record(row: &sqlx::any::AnyRow) -> Result<AuditRecord, sqlx::Error> {
     Ok(AuditRecord {
         seq: row.try_get(0)?,

@@ -255,3 +255,25 @@ where
 pub fn data_file(core: &Core, name: &str) -> PathBuf {
     Path::new(&core.data_dir).join(name)
 }
+
+/// A staff actor holding one role on one area (not backed by a user row).
+pub fn staff(
+    role: xiangzhi_core::authz::Role,
+    code: &str,
+    level: xiangzhi_core::areas::AreaLevel,
+) -> xiangzhi_core::authz::Actor {
+    xiangzhi_core::authz::Actor {
+        user_id: format!("test-{}-{code}", role.as_str()),
+        username: format!("{}@{code}", role.as_str()),
+        display_name: format!("{} {code}", role.as_str()),
+        person_id: None,
+        grants: vec![xiangzhi_core::authz::Grant {
+            role,
+            area_code: code.into(),
+            area_level: level,
+            area_name: code.into(),
+        }],
+        source: Some("127.0.0.1".into()),
+        on_behalf_of: None,
+    }
+}

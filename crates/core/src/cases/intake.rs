@@ -1,0 +1,259 @@
+//! Group commit for new cases. One writer task takes every waiting submission, writes them
+//! together — case numbers, cases, timeline entries, notifications and the audit records,
+//! each with multi-row statements — and commits once. A submission is acknowledged only
+//! after that commit is durable (SQLite WAL with synchronous=FULL; PostgreSQL's commit).
+//!
+//! If a batch fails, each of its submissions is retried alone, so one bad submission never
+//! takes the others down with it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::model::Case;
+use super::store::{self, EventRow, NewCaseRow, NotificationRow};
+use crate::audit::{self, Entry};
+use crate::authz::Actor;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::{clock, Core};
+
+/// The largest batch written in one transaction.
+pub const MAX_BATCH: usize = 1024;
+
+/// Who hears about a new case.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub user_id: Option<String>,
+    pub role: Option<String>,
+    pub area_code: Option<String>,
+}
+
+/// One submission waiting for the writer.
+#[derive(Debug)]
+pub struct Job {
+    pub row: NewCaseRow,
+    pub actor: Actor,
+    pub notify: Vec<Recipient>,
+    pub reply: oneshot::Sender<AppResult<(Case, bool)>>,
+}
+
+/// The handle services use to submit new cases.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Intake {
+    /// Start the writer task on the current runtime.
+    pub fn start(db: Db) -> Intake {
+        let (tx, rx) = mpsc::channel(16 * MAX_BATCH);
+        tokio::spawn(run(db, rx));
+        Intake { tx }
+    }
+
+    /// Submit a new case and wait until it is durably stored. Returns the case and whether
+    /// it was created now (false: an earlier submission with the same idempotency key).
+    pub async fn submit(
+        &self,
+        row: NewCaseRow,
+        actor: Actor,
+        notify: Vec<Recipient>,
+    ) -> AppResult<(Case, bool)> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job {
+                row,
+                actor,
+                notify,
+                reply,
+            })
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("case intake writer stopped")))?;
+        rx.await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("case intake writer dropped a job")))?
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        match write_batch(&db, &jobs).await {
+            Ok(results) => reply_all(jobs, results),
+            Err(e) if jobs.len() == 1 => {
+                if let Some(j) = jobs.pop() {
+                    let _ = j.reply.send(Err(e));
+                }
+            }
+            Err(_) => {
+                for j in jobs {
+                    let r = write_batch(&db, std::slice::from_ref(&j))
+                        .await
+                        .map(|mut v| v.remove(0));
+                    let _ = j.reply.send(r);
+                }
+            }
+        }
+    }
+}
+
+fn reply_all(jobs: Vec<Job>, results: Vec<(Case, bool)>) {
+    for (j, r) in jobs.into_iter().zip(results) {
+        let _ = j.reply.send(Ok(r));
+    }
+}
+
+/// Write one batch in one transaction. Results are in the order of `jobs`.
+async fn write_batch(db: &Db, jobs: &[Job]) -> AppResult<Vec<(Case, bool)>> {
+    let mut tx = db.write.begin().await?;
+    // Idempotency: earlier cases with the same key, and repeats inside this batch.
+    let keys: Vec<String> = {
+        let mut k: Vec<String> = jobs.iter().filter_map(|j| j.row.idem_key.clone()).collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    let existing: HashMap<String, Case> = store::by_idem_keys(&mut tx, &keys)
+        .await?
+        .into_iter()
+        .collect();
+    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    // For each job: Some(index of the job whose case it gets) when it creates nothing.
+    let mut same_as: Vec<Option<usize>> = vec![None; jobs.len()];
+    let mut fresh: Vec<usize> = Vec::with_capacity(jobs.len());
+    for (i, j) in jobs.iter().enumerate() {
+        match j.row.idem_key.as_deref() {
+            Some(k) if existing.contains_key(k) => {}
+            Some(k) => match first_with_key.get(k) {
+                Some(&f) => same_as[i] = Some(f),
+                None => {
+                    first_with_key.insert(k, i);
+                    fresh.push(i);
+                }
+            },
+            None => fresh.push(i),
+        }
+    }
+    // Case numbers, per county and year.
+    let mut cases: Vec<Option<Case>> = vec![None; jobs.len()];
+    let mut groups: BTreeMap<(String, i32), Vec<usize>> = BTreeMap::new();
+    for &i in &fresh {
+        let c = &jobs[i].row.case;
+        let year = clock::year_of(c.created_at);
+        groups
+            .entry((c.county_code.clone(), year))
+            .or_default()
+            .push(i);
+    }
+    for ((county, year), idx) in &groups {
+        let last =
+            store::reserve_numbers(&mut tx, county, i64::from(*year), idx.len() as i64).await?;
+        let first = last - idx.len() as i64 + 1;
+        for (k, &i) in idx.iter().enumerate() {
+            let mut c = jobs[i].row.case.clone();
+            c.number = format!("{year}-{:06}", first + k as i64);
+            cases[i] = Some(c);
+        }
+    }
+    let mut rows = Vec::with_capacity(fresh.len());
+    let mut events = Vec::with_capacity(fresh.len());
+    let mut notes = Vec::new();
+    for &i in &fresh {
+        let Some(c) = cases[i].clone() else { continue };
+        let j = &jobs[i];
+        events.push(EventRow {
+            event: super::model::CaseEvent {
+                id: clock::new_id(),
+                case_id: c.id.clone(),
+                at: c.created_at,
+                actor_name: j.actor.display_name.clone(),
+                action: "case.raise".into(),
+                from_status: None,
+                to_status: c.status,
+                note: String::new(),
+                public: true,
+            },
+            county_code: c.county_code.clone(),
+            actor_id: (!j.actor.user_id.is_empty()).then(|| j.actor.user_id.clone()),
+            data_json: None,
+        });
+        for r in &j.notify {
+            notes.push(NotificationRow {
+                id: clock::new_id(),
+                county_code: c.county_code.clone(),
+                user_id: r.user_id.clone(),
+                role: r.role.clone(),
+                area_code: r.area_code.clone(),
+                case_id: Some(c.id.clone()),
+                kind: if c.category == super::model::Category::Emergency {
+                    "case.emergency".into()
+                } else {
+                    "case.new".into()
+                },
+                body: c.number.clone(),
+                created_at: c.created_at,
+            });
+        }
+        rows.push(NewCaseRow {
+            case: c,
+            reporter_phone_enc: j.row.reporter_phone_enc.clone(),
+            idem_key: j.row.idem_key.clone(),
+        });
+    }
+    store::insert_cases(&mut tx, &rows).await?;
+    store::insert_events(&mut tx, &events).await?;
+    store::insert_notifications(&mut tx, &notes).await?;
+    let details: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {}", r.case.type_code, r.case.number))
+        .collect();
+    let entries: Vec<(&Actor, Entry<'_>)> = fresh
+        .iter()
+        .zip(rows.iter().zip(details))
+        .map(|(&i, (r, d))| {
+            (
+                &jobs[i].actor,
+                Entry::new("case.raise", "case", &r.case.id)
+                    .area(&r.case.area_code)
+                    .detail(d),
+            )
+        })
+        .collect();
+    audit::record_many(&mut tx, entries).await?;
+    tx.commit().await?;
+    let mut out = Vec::with_capacity(jobs.len());
+    for (i, j) in jobs.iter().enumerate() {
+        if let Some(c) = &cases[i] {
+            out.push((c.clone(), true));
+        } else if let Some(f) = same_as[i] {
+            let c = cases[f]
+                .clone()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("lost batch case")))?;
+            out.push((c, false));
+        } else {
+            let k = j.row.idem_key.as_deref().unwrap_or_default();
+            let c = existing
+                .get(k)
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("lost idempotent case")))?;
+            out.push((c, false));
+        }
+    }
+    Ok(out)
+}
+
+/// Submit through the core's writer.
+pub async fn submit(
+    core: &Core,
+    row: NewCaseRow,
+    actor: Actor,
+    notify: Vec<Recipient>,
+) -> AppResult<(Case, bool)> {
+    core.intake().submit(row, actor, notify).await
+}

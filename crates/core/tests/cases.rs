@@ -1,0 +1,753 @@
+//! Case engine tests: catalogue, intake (group commit, idempotency, duplicates), the
+//! lifecycle, escalation, indicators and confidential tips. Every test runs on SQLite and on
+//! PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+
+use common::{both, staff};
+use sqlx::Row;
+use xiangzhi_core::areas::{self, service::NewArea, AreaLevel};
+use xiangzhi_core::audit::{self, AuditFilter};
+use xiangzhi_core::authz::{Actor, Role};
+use xiangzhi_core::cases::{
+    self, catalogue, tips, Action, Case, Level, NewCase, Queue, RaiseOutcome, Rating, Status,
+};
+use xiangzhi_core::{clock, AppResult, Core};
+
+const COUNTY: &str = "130123000000";
+const TOWNSHIP: &str = "130123101000";
+const VILLAGE_A: &str = "130123101201";
+const VILLAGE_B: &str = "130123101202";
+const GRID_A1: &str = "130123101201001";
+
+async fn setup(core: &Core) {
+    let sys = Actor::system("test");
+    for (code, name, level, parent) in [
+        (COUNTY, "x县", "county", None),
+        (TOWNSHIP, "城关镇", "township", Some(COUNTY)),
+        (VILLAGE_A, "张家庄村", "village", Some(TOWNSHIP)),
+        (VILLAGE_B, "李家沟村", "village", Some(TOWNSHIP)),
+        (GRID_A1, "第一网格", "grid", Some(VILLAGE_A)),
+    ] {
+        areas::service::create(
+            &core.db,
+            &sys,
+            NewArea {
+                code: code.into(),
+                name: name.into(),
+                level: level.into(),
+                parent_code: parent.map(str::to_string),
+                valid_from: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let county = staff(Role::CountyStaff, COUNTY, AreaLevel::County);
+    for t in cases::demo::catalogue(COUNTY) {
+        catalogue::save_type(core, &county, t).await.unwrap();
+    }
+}
+
+fn villager() -> Actor {
+    staff(Role::Villager, VILLAGE_A, AreaLevel::Village)
+}
+fn cadre() -> Actor {
+    staff(Role::VillageCadre, VILLAGE_A, AreaLevel::Village)
+}
+fn grid() -> Actor {
+    staff(Role::GridWorker, GRID_A1, AreaLevel::Grid)
+}
+fn township() -> Actor {
+    staff(Role::TownshipStaff, TOWNSHIP, AreaLevel::Township)
+}
+
+fn report(type_code: &str, text: &str) -> NewCase {
+    NewCase {
+        type_code: type_code.into(),
+        area_code: VILLAGE_A.into(),
+        grid_code: Some(GRID_A1.into()),
+        description: text.into(),
+        ..NewCase::default()
+    }
+}
+
+fn created(r: AppResult<RaiseOutcome>) -> Case {
+    match r {
+        Ok(RaiseOutcome::Created { case }) => case,
+        other => panic!("expected a new case, got {other:?}"),
+    }
+}
+
+fn expect_code<T: std::fmt::Debug>(r: AppResult<T>, code: &str) {
+    match r {
+        Err(e) => {
+            let codes: Vec<String> = std::iter::once(e.code().to_string())
+                .chain(e.fields().into_iter().map(|f| f.code))
+                .collect();
+            assert!(codes.iter().any(|c| c == code), "want {code}, got {e:?}");
+        }
+        Ok(v) => panic!("want {code}, got Ok({v:?})"),
+    }
+}
+
+async fn count(core: &Core, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(&core.db.read)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}
+
+async fn make_user(core: &Core, id: &str) {
+    use xiangzhi_core::accounts::store as acc;
+    let mut tx = core.db.write.begin().await.unwrap();
+    acc::insert_user(
+        &mut tx,
+        &acc::UserRow {
+            id: id.into(),
+            county_code: COUNTY.into(),
+            username: id.into(),
+            display_name: id.into(),
+            person_id: None,
+            password_hash: "!".into(),
+            totp_enc: None,
+            status: "active".into(),
+            proxy_only: false,
+            failed_logins: 0,
+            locked_until: 0,
+        },
+        clock::now_ms(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn act(core: &Core, who: &Actor, c: &Case, a: Action) -> Case {
+    cases::act(core, who, &c.id, a.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{a:?} by {}: {e:?}", who.username))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_goes_through_its_whole_life() {
+    both(|core| async move {
+        setup(&core).await;
+        let year = clock::year_of(clock::now_ms());
+        let c = created(
+            cases::raise(
+                &core,
+                &villager(),
+                "app",
+                report("streetlight", "村口路灯不亮已经一周"),
+            )
+            .await,
+        );
+        assert_eq!(c.number, format!("{year}-000001"));
+        assert_eq!(c.status, Status::Reported);
+        assert_eq!(c.level, Level::Village);
+        assert!(c.org.contains("张家庄村"), "{}", c.org);
+        assert!(c.due_at > c.created_at);
+
+        // The other village's cadre does not even see it.
+        let other = staff(Role::VillageCadre, VILLAGE_B, AreaLevel::Village);
+        expect_code(cases::get(&core, &other, &c.id).await, "not_found");
+        expect_code(
+            cases::act(&core, &other, &c.id, Action::Accept { priority: None }).await,
+            "not_found",
+        );
+        // An impossible transition is refused and writes nothing.
+        let events_before = count(&core, "SELECT COUNT(*) FROM case_events").await;
+        let audit_before = count(&core, "SELECT COUNT(*) FROM audit_log").await;
+        expect_code(
+            cases::act(&core, &cadre(), &c.id, Action::Close).await,
+            "invalid_transition",
+        );
+        expect_code(
+            cases::act(
+                &core,
+                &cadre(),
+                &c.id,
+                Action::Reject { reason: " ".into() },
+            )
+            .await,
+            "reason_required",
+        );
+        assert_eq!(
+            count(&core, "SELECT COUNT(*) FROM case_events").await,
+            events_before
+        );
+        assert_eq!(
+            count(&core, "SELECT COUNT(*) FROM audit_log").await,
+            audit_before
+        );
+        // A villager cannot accept.
+        expect_code(
+            cases::act(&core, &villager(), &c.id, Action::Accept { priority: None }).await,
+            "forbidden",
+        );
+
+        let c = act(&core, &cadre(), &c, Action::Accept { priority: None }).await;
+        let c = act(
+            &core,
+            &cadre(),
+            &c,
+            Action::Dispatch {
+                assignee_user_id: None,
+                note: None,
+            },
+        )
+        .await;
+        // 退单 and dispatch again.
+        let c = act(
+            &core,
+            &grid(),
+            &c,
+            Action::Return {
+                reason: "不是本网格的路灯".into(),
+            },
+        )
+        .await;
+        assert_eq!(c.status, Status::Returned);
+        let c = act(
+            &core,
+            &cadre(),
+            &c,
+            Action::Dispatch {
+                assignee_user_id: None,
+                note: None,
+            },
+        )
+        .await;
+        let c = act(&core, &grid(), &c, Action::Start).await;
+        assert_eq!(c.assignee_user_id.as_deref(), Some(grid().user_id.as_str()));
+        // Extension: requested, refused twice while pending, approved.
+        let due = c.due_at;
+        let c = act(
+            &core,
+            &grid(),
+            &c,
+            Action::RequestExtension {
+                hours: 48,
+                reason: "等配件".into(),
+            },
+        )
+        .await;
+        expect_code(
+            cases::act(
+                &core,
+                &grid(),
+                &c.id,
+                Action::RequestExtension {
+                    hours: 8,
+                    reason: "再等".into(),
+                },
+            )
+            .await,
+            "extension_pending",
+        );
+        let c = act(
+            &core,
+            &cadre(),
+            &c,
+            Action::DecideExtension {
+                approve: true,
+                note: None,
+            },
+        )
+        .await;
+        assert!(c.due_at >= due + 48 * 3600 * 1000);
+        let c = act(
+            &core,
+            &grid(),
+            &c,
+            Action::Suspend {
+                reason: "下雨无法施工".into(),
+            },
+        )
+        .await;
+        let c = act(&core, &grid(), &c, Action::Resume).await;
+        expect_code(
+            cases::act(
+                &core,
+                &grid(),
+                &c.id,
+                Action::Handle {
+                    evidence: "".into(),
+                },
+            )
+            .await,
+            "evidence_required",
+        );
+        let c = act(
+            &core,
+            &grid(),
+            &c,
+            Action::Handle {
+                evidence: "已更换灯泡，附照片".into(),
+            },
+        )
+        .await;
+        // The handler cannot verify their own work.
+        expect_code(
+            cases::act(&core, &grid(), &c.id, Action::Verify { note: None }).await,
+            "verify_own_work",
+        );
+        let c = act(
+            &core,
+            &cadre(),
+            &c,
+            Action::Reopen {
+                reason: "现场仍不亮".into(),
+            },
+        )
+        .await;
+        assert_eq!(c.status, Status::InProgress);
+        let c = act(
+            &core,
+            &grid(),
+            &c,
+            Action::Handle {
+                evidence: "更换了整条线路".into(),
+            },
+        )
+        .await;
+        let c = act(&core, &cadre(), &c, Action::Verify { note: None }).await;
+        let c = act(&core, &cadre(), &c, Action::Close).await;
+        assert!(c.closed_at.is_some());
+        // Unsatisfied once: reopened at the same level.
+        let c = act(
+            &core,
+            &villager(),
+            &c,
+            Action::Rate {
+                rating: Rating::Unsatisfied,
+                comment: None,
+            },
+        )
+        .await;
+        assert_eq!(
+            (c.status, c.reopen_count, c.level),
+            (Status::InProgress, 1, Level::Village)
+        );
+        assert!(c.closed_at.is_none());
+        let c = act(
+            &core,
+            &grid(),
+            &c,
+            Action::Handle {
+                evidence: "加装了太阳能灯".into(),
+            },
+        )
+        .await;
+        let c = act(&core, &cadre(), &c, Action::Verify { note: None }).await;
+        let c = act(&core, &cadre(), &c, Action::Close).await;
+        // Unsatisfied again: the township takes it, and the village keeps the slip.
+        let c = act(
+            &core,
+            &villager(),
+            &c,
+            Action::Rate {
+                rating: Rating::Unsatisfied,
+                comment: None,
+            },
+        )
+        .await;
+        assert_eq!(c.level, Level::Township);
+        assert_eq!(c.slipped_level, Some(Level::Village));
+        assert_eq!(c.status, Status::Accepted);
+        assert!(c.org.contains("城关镇"), "{}", c.org);
+        // The village cadre no longer manages it; the township does.
+        expect_code(
+            cases::act(
+                &core,
+                &cadre(),
+                &c.id,
+                Action::Dispatch {
+                    assignee_user_id: None,
+                    note: None,
+                },
+            )
+            .await,
+            "forbidden",
+        );
+        let c = act(
+            &core,
+            &township(),
+            &c,
+            Action::Dispatch {
+                assignee_user_id: None,
+                note: None,
+            },
+        )
+        .await;
+        let c = act(&core, &township(), &c, Action::Start).await;
+        let c = act(
+            &core,
+            &township(),
+            &c,
+            Action::Handle {
+                evidence: "镇里统一改造线路".into(),
+            },
+        )
+        .await;
+        let c = act(
+            &core,
+            &grid(),
+            &c,
+            Action::Verify {
+                note: Some("现场已亮".into()),
+            },
+        )
+        .await;
+        let c = act(&core, &township(), &c, Action::Close).await;
+        let c = act(
+            &core,
+            &villager(),
+            &c,
+            Action::Rate {
+                rating: Rating::Satisfied,
+                comment: None,
+            },
+        )
+        .await;
+        assert_eq!(c.status, Status::Revisited);
+        assert!(!c.status.is_open());
+
+        // The reporter sees the public timeline; staff see everything.
+        let (_, staff_view) = cases::get(&core, &cadre(), &c.id).await.unwrap();
+        let (_, public_view) = cases::get(&core, &villager(), &c.id).await.unwrap();
+        assert!(staff_view.len() > public_view.len());
+        assert!(public_view.iter().all(|e| e.public));
+        assert_eq!(staff_view.first().unwrap().action, "case.raise");
+        // Every step is in the audit chain, and the chain holds.
+        let recs = audit::list(
+            &core.db,
+            &AuditFilter {
+                object_id: Some(c.id.clone()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(recs.len(), staff_view.len());
+        assert!(audit::verify(&core.db).await.unwrap().problem.is_none());
+        // The villager got notified of the updates.
+        let n = count(
+            &core,
+            &format!(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = '{}'",
+                villager().user_id
+            ),
+        )
+        .await;
+        assert!(n >= 5, "{n}");
+        // Queues: the villager's own list has it.
+        let (mine, _) = cases::list(&core, &villager(), Queue::Raised, None, 1, 20)
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_is_idempotent_offers_duplicates_and_survives_concurrency() {
+    both(|core| async move {
+        setup(&core).await;
+        let mut n = report("env_sanitation", "村东头垃圾堆了好几天没人清运");
+        n.idempotency_key = Some("k1".into());
+        let first = created(cases::raise(&core, &villager(), "app", n.clone()).await);
+        match cases::raise(&core, &villager(), "app", n.clone())
+            .await
+            .unwrap()
+        {
+            RaiseOutcome::Existing { case } => assert_eq!(case.id, first.id),
+            other => panic!("{other:?}"),
+        }
+        // The same key from someone else is a different submission.
+        let other = staff(Role::Villager, VILLAGE_A, AreaLevel::Village);
+        let mut other = other;
+        other.user_id = "another-villager".into();
+        let second = created(cases::raise(&core, &other, "app", n.clone()).await);
+        assert_ne!(second.id, first.id);
+        // Without a key, a near-identical report is offered to join the open one.
+        let again = report("env_sanitation", "村东头垃圾堆了好几天没人清运！");
+        match cases::raise(&core, &villager(), "app", again.clone())
+            .await
+            .unwrap()
+        {
+            RaiseOutcome::Duplicates { candidates } => {
+                assert!(candidates.iter().any(|c| c.id == first.id))
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut anyway = again;
+        anyway.not_duplicate = true;
+        created(cases::raise(&core, &villager(), "app", anyway).await);
+        // A different matter is not a duplicate.
+        created(
+            cases::raise(
+                &core,
+                &villager(),
+                "app",
+                report("env_sanitation", "公厕污水外溢，气味很大"),
+            )
+            .await,
+        );
+
+        // 200 concurrent submissions (with 20 repeated keys) make 200 cases with unique numbers.
+        let before = count(&core, "SELECT COUNT(*) FROM cases").await;
+        let mut tasks = Vec::new();
+        for i in 0..220 {
+            let core = core.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut n = report("road_facility", &format!("第{}处道路损坏", i % 200));
+                n.idempotency_key = Some(format!("load-{}", i % 200));
+                cases::raise(&core, &cadre(), "staff", n).await
+            }));
+        }
+        let mut ids = HashSet::new();
+        for t in tasks {
+            match t.await.unwrap().unwrap() {
+                RaiseOutcome::Created { case } | RaiseOutcome::Existing { case } => {
+                    ids.insert(case.id);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(ids.len(), 200);
+        assert_eq!(
+            count(&core, "SELECT COUNT(*) FROM cases").await,
+            before + 200
+        );
+        assert_eq!(
+            count(&core, "SELECT COUNT(DISTINCT number) FROM cases").await,
+            before + 200
+        );
+        assert_eq!(
+            count(
+                &core,
+                "SELECT COUNT(*) FROM case_events WHERE action = 'case.raise'"
+            )
+            .await,
+            before + 200
+        );
+        let v = audit::verify(&core.db).await.unwrap();
+        assert!(v.problem.is_none(), "{v:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_the_field() {
+    both(|core| async move {
+        setup(&core).await;
+        let v = villager();
+        let before = count(&core, "SELECT COUNT(*) FROM cases").await;
+        expect_code(
+            cases::raise(&core, &v, "app", report("no_such_type", "x")).await,
+            "not_found",
+        );
+        expect_code(
+            cases::raise(&core, &v, "app", report("streetlight", "   ")).await,
+            "required",
+        );
+        let huge = "路".repeat(100_000);
+        expect_code(
+            cases::raise(&core, &v, "app", report("streetlight", &huge)).await,
+            "too_long",
+        );
+        // A required list attribute: missing, then not in the list.
+        expect_code(
+            cases::raise(&core, &v, "app", report("proxy_service", "帮老人办理")).await,
+            "required",
+        );
+        let mut n = report("proxy_service", "帮老人办理");
+        n.attrs = BTreeMap::from([("item".to_string(), vec!["flying_car".to_string()])]);
+        expect_code(
+            cases::raise(&core, &v, "app", n.clone()).await,
+            "not_in_list",
+        );
+        n.attrs.insert("nonsense".into(), vec!["1".into()]);
+        expect_code(cases::raise(&core, &v, "app", n).await, "unknown_field");
+        let mut n = report("wage_arrears", "拖欠工资");
+        n.attrs = BTreeMap::from([("amount".to_string(), vec!["很多".to_string()])]);
+        expect_code(cases::raise(&core, &v, "app", n).await, "not_a_number");
+        let mut n = report("streetlight", "路灯");
+        n.lat = Some(123.0);
+        n.lon = Some(117.0);
+        expect_code(cases::raise(&core, &v, "app", n).await, "invalid");
+        let mut n = report("proxy_service", "帮老人办理");
+        n.anonymous = true;
+        n.attrs = BTreeMap::from([("item".to_string(), vec!["elderly_allowance".to_string()])]);
+        expect_code(
+            cases::raise(&core, &v, "app", n).await,
+            "anonymous_not_allowed",
+        );
+        // A villager cannot raise staff-only types, nor in another village.
+        expect_code(
+            cases::raise(&core, &v, "app", report("hazard_fire", "柴草堆放")).await,
+            "forbidden",
+        );
+        let mut n = report("streetlight", "路灯不亮");
+        n.area_code = VILLAGE_B.into();
+        n.grid_code = None;
+        expect_code(cases::raise(&core, &v, "app", n).await, "forbidden");
+        assert_eq!(count(&core, "SELECT COUNT(*) FROM cases").await, before);
+        // Script tags are kept as text (escaped where shown), never executed or dropped.
+        let c = created(
+            cases::raise(
+                &core,
+                &v,
+                "app",
+                report("streetlight", "<script>alert(1)</script>路灯"),
+            )
+            .await,
+        );
+        assert!(c.description.contains("<script>"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overdue_cases_escalate_and_indicators_count_the_slip() {
+    both(|core| async move {
+        setup(&core).await;
+        let c = created(cases::raise(&core, &villager(), "app", report("streetlight", "二组路灯时亮时灭")).await);
+        let done = created(cases::raise(&core, &villager(), "app", report("road_facility", "水渠堵塞，浇地过不来水")).await);
+        let done = act(&core, &cadre(), &done, Action::Accept { priority: None }).await;
+        let done = act(&core, &cadre(), &done, Action::Dispatch { assignee_user_id: None, note: None }).await;
+        let done = act(&core, &grid(), &done, Action::Start).await;
+        let done = act(&core, &grid(), &done, Action::Handle { evidence: "已疏通".into() }).await;
+        let done = act(&core, &cadre(), &done, Action::Verify { note: None }).await;
+        let done = act(&core, &cadre(), &done, Action::Close).await;
+        act(&core, &villager(), &done, Action::Rate { rating: Rating::Satisfied, comment: None }).await;
+
+        let day = 24 * 3600 * 1000;
+        let now = clock::now_ms();
+        assert_eq!(cases::escalate_overdue(&core, now).await.unwrap(), 0);
+        assert_eq!(cases::escalate_overdue(&core, now + 30 * day).await.unwrap(), 1);
+        let (c1, _) = cases::get(&core, &township(), &c.id).await.unwrap();
+        assert_eq!((c1.level, c1.slipped_level, c1.escalations), (Level::Township, Some(Level::Village), 1));
+        assert!(c1.due_at > now + 30 * day);
+        let n = count(&core, &format!(
+            "SELECT COUNT(*) FROM notifications WHERE role = 'township_staff' AND area_code = '{TOWNSHIP}' AND kind = 'case.escalated'"
+        )).await;
+        assert_eq!(n, 1);
+        assert_eq!(cases::escalate_overdue(&core, now + 90 * day).await.unwrap(), 1);
+        assert_eq!(cases::escalate_overdue(&core, now + 200 * day).await.unwrap(), 0, "nothing above the county");
+        let (c2, _) = cases::get(&core, &township(), &c.id).await.unwrap();
+        assert_eq!((c2.level, c2.slipped_level, c2.escalations), (Level::County, Some(Level::Village), 2));
+
+        let ind = cases::indicators(&core, &township(), Some(TOWNSHIP)).await.unwrap();
+        let a = ind.iter().find(|i| i.area_code == VILLAGE_A).unwrap();
+        assert_eq!(a.counts.total, 2);
+        assert_eq!(a.counts.resolved, 1);
+        assert_eq!(a.counts.slipped_here, 1);
+        assert_eq!(a.village_resolved, Some(1000));
+        assert_eq!(a.satisfaction, Some(1000));
+        assert_eq!(a.on_time, Some(1000));
+        let (esc, _) = cases::list(&core, &township(), Queue::Escalated, None, 1, 50).await.unwrap();
+        assert_eq!(esc.len(), 1);
+        assert!(audit::verify(&core.db).await.unwrap().problem.is_none());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tips_are_readable_only_by_the_tip_officer() {
+    both(|core| async move {
+        setup(&core).await;
+        let receipt = tips::submit(
+            &core,
+            None,
+            VILLAGE_A,
+            "有人在村里放高利贷并威胁村民",
+            Some("13800000000"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(tips::status(&core, &receipt).await.unwrap(), "received");
+        expect_code(tips::status(&core, "WRONGCODE").await, "not_found");
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT body_enc FROM tips")
+            .fetch_one(&core.db.read)
+            .await
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&stored).contains("高利贷"));
+        for who in [
+            staff(Role::CountyStaff, COUNTY, AreaLevel::County),
+            staff(Role::SystemAdmin, COUNTY, AreaLevel::County),
+            staff(Role::AuditAdmin, COUNTY, AreaLevel::County),
+            cadre(),
+        ] {
+            expect_code(tips::list(&core, &who).await, "forbidden");
+        }
+        let officer = staff(Role::TipOfficer, COUNTY, AreaLevel::County);
+        let list = tips::list(&core, &officer).await.unwrap();
+        assert_eq!(list.len(), 1);
+        expect_code(tips::read(&core, &cadre(), &list[0].0).await, "not_found");
+        let tip = tips::read(&core, &officer, &list[0].0).await.unwrap();
+        assert!(tip.body.contains("高利贷"));
+        assert_eq!(tip.reporter.as_deref(), Some("13800000000"));
+        tips::set_status(&core, &officer, &tip.id, "processing")
+            .await
+            .unwrap();
+        assert_eq!(tips::status(&core, &receipt).await.unwrap(), "processing");
+        let reads = audit::list(
+            &core.db,
+            &AuditFilter {
+                action_prefix: Some("tip.".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(reads.iter().any(|r| r.action == "tip.read"));
+        assert!(reads
+            .iter()
+            .all(|r| !r.detail.contains("高利贷") && !r.detail.contains("138")));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emergencies_reach_the_people_on_duty_at_once() {
+    both(|core| async move {
+        setup(&core).await;
+        // A duty user for the village, on duty now.
+        make_user(&core, "duty-user").await;
+        make_user(&core, "off-duty-user").await;
+        let now = clock::now_ms();
+        let mut tx = core.db.write.begin().await.unwrap();
+        xiangzhi_core::cases::store::insert_duty(&mut tx, "d1", COUNTY, VILLAGE_A, "duty-user", now - 3_600_000, now + 3_600_000)
+            .await
+            .unwrap();
+        xiangzhi_core::cases::store::insert_duty(&mut tx, "d2", COUNTY, VILLAGE_A, "off-duty-user", now + 3_600_000, now + 7_200_000)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let c = created(cases::raise(&core, &villager(), "app", report("emergency", "老人在家摔倒无法起身")).await);
+        assert_eq!(c.priority, cases::Priority::Urgent);
+        let to = |sql: String| {
+            let core = core.clone();
+            async move { count(&core, &sql).await }
+        };
+        assert_eq!(to(format!("SELECT COUNT(*) FROM notifications WHERE user_id = 'duty-user' AND case_id = '{}'", c.id)).await, 1);
+        assert_eq!(to("SELECT COUNT(*) FROM notifications WHERE user_id = 'off-duty-user'".to_string()).await, 0);
+        assert_eq!(
+            to(format!("SELECT COUNT(*) FROM notifications WHERE role = 'township_staff' AND case_id = '{}'", c.id)).await,
+            1,
+            "the township hears of an emergency at once"
+        );
+    })
+    .await;
+}
