@@ -197,6 +197,11 @@ impl Ctx {
         i18n::t(self.lang, key)
     }
 
+    /// Translate `prefix.key` (a status, a priority, a category …).
+    pub fn tk(&self, prefix: &str, key: &str) -> &'static str {
+        i18n::t(self.lang, &format!("{prefix}.{key}"))
+    }
+
     pub fn is_en(&self) -> bool {
         self.lang == Lang::En
     }

@@ -77,6 +77,17 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/unlock", post(admin::unlock))
         .route("/audit", get(admin::audit_log))
         .route("/audit/export", get(admin::audit_export))
+        .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/new", get(cases::new_form))
+        .route("/cases/follow", get(cases::follow))
+        .route("/cases/board", get(cases::board))
+        .route("/cases/indicators", get(cases::indicators))
+        .route("/cases/catalogue", get(cases::catalogue_page))
+        .route("/cases/catalogue/sla", post(cases::save_sla))
+        .route("/cases/catalogue/settings", post(cases::save_settings))
+        .route("/cases/catalogue/holiday", post(cases::save_holiday))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/act", post(cases::act))
         .merge(api::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(xiangzhi_core::tabular::MAX_UPLOAD + 64 * 1024))
@@ -101,6 +112,21 @@ pub fn router(state: AppState) -> Router {
 
 /// Serve until Ctrl-C / SIGTERM.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    // R-ESC-2: overdue cases go up a level by themselves, checked every minute.
+    let core = state.core.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match xiangzhi_core::cases::escalate_overdue(&core, xiangzhi_core::clock::now_ms())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("escalated {n} overdue cases"),
+                Err(e) => tracing::warn!("escalation sweep failed: {e}"),
+            }
+        }
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -127,6 +153,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
             }
         })
         .await?;
+    sweeper.abort();
     Ok(())
 }
 

@@ -11,7 +11,9 @@ mod helpers;
 mod auth;
 mod basics;
 mod binary;
+
 mod browser;
+mod cases;
 mod import;
 mod isolation;
 mod people;

@@ -928,3 +928,94 @@ pub async fn api_key_actor(core: &Core, key: &str) -> AppResult<Option<(Actor, S
             }),
     )
 }
+
+/// A query of the public case list (Open311 `GET requests`).
+#[derive(Debug, Clone, Default)]
+pub struct PublicQuery {
+    /// Public numbers; when given, every other filter is ignored.
+    pub numbers: Vec<String>,
+    pub type_codes: Vec<String>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    /// `Some(true)`: open only; `Some(false)`: closed only; `None`: both.
+    pub open: Option<bool>,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+/// Public cases of a county: only types the catalogue marks public, never emergencies,
+/// newest first. Callers show no reporter data.
+pub async fn public_list(
+    core: &Core,
+    county: &str,
+    q: &PublicQuery,
+) -> AppResult<(Vec<Case>, bool)> {
+    let cat = catalogue::loaded(core).await?;
+    let public: Vec<String> = cat
+        .county_types(county)
+        .iter()
+        .filter(|t| t.visibility == Visibility::Public && t.category != Category::Emergency)
+        .map(|t| t.code.clone())
+        .collect();
+    let page_size = q.page_size.clamp(1, 1000);
+    let mut f = CaseFilter {
+        prefixes: vec![county.get(..6).unwrap_or(county).to_string()],
+        public_only: true,
+        limit: page_size,
+        offset: (q.page.max(1) - 1) * page_size,
+        ..CaseFilter::default()
+    };
+    if !q.numbers.is_empty() {
+        f.ids = q.numbers.iter().take(200).cloned().collect();
+        f.type_codes = public;
+    } else {
+        f.type_codes = if q.type_codes.is_empty() {
+            public
+        } else {
+            q.type_codes
+                .iter()
+                .filter(|c| public.contains(c))
+                .cloned()
+                .collect()
+        };
+        if f.type_codes.is_empty() {
+            return Ok((Vec::new(), false));
+        }
+        f.created_from = q.created_from;
+        f.created_to = q.created_to;
+        match q.open {
+            Some(true) => f.open_only = true,
+            Some(false) => f.closed_only = true,
+            None => {}
+        }
+    }
+    store::list(&core.db, &f).await
+}
+
+/// One public case by number (None when missing or not public).
+pub async fn public_get(core: &Core, county: &str, number: &str) -> AppResult<Option<Case>> {
+    let (v, _) = public_list(
+        core,
+        county,
+        &PublicQuery {
+            numbers: vec![number.trim().to_string()],
+            page: 1,
+            page_size: 1,
+            ..PublicQuery::default()
+        },
+    )
+    .await?;
+    Ok(v.into_iter().next())
+}
+
+/// Public timeline entries of a county's public cases in a window, oldest first:
+/// (entry, case number).
+pub async fn public_updates(
+    core: &Core,
+    county: &str,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> AppResult<Vec<(CaseEvent, String)>> {
+    store::updates_between(&core.db, county, from, to, limit.clamp(1, 1000)).await
+}

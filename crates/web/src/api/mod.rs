@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod households;
 pub mod openapi;
 pub mod people;
@@ -72,6 +73,16 @@ api_routes! {
     get "/api/v1/registrations/pending" => accounts::pending,
     post "/api/v1/registrations/{user_id}/confirm" => accounts::confirm,
     post "/api/v1/register" => accounts::register,
+    get "/api/v1/case-types" => cases::types,
+    post "/api/v1/cases" => cases::raise,
+    get "/api/v1/cases" => cases::list,
+    get "/api/v1/cases/indicators" => cases::indicators,
+    get "/api/v1/cases/{id}" => cases::get,
+    post "/api/v1/cases/{id}/actions" => cases::act,
+    get "/api/v1/notifications" => cases::notifications,
+    post "/api/v1/tips" => cases::submit_tip,
+    get "/api/v1/tips/status" => cases::tip_status,
+    get "/api/v1/tips/{id}" => cases::read_tip,
 }
 
 /// The error body of every failed API call.

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod areas;
 pub mod auth;
+pub mod cases;
 pub mod home;
 pub mod people;
 

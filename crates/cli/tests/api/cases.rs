@@ -1,0 +1,319 @@
+//! Cases over HTTP: a villager raises one from the phone pages, the cadre works it from the
+//! queue and the case page, the JSON API keeps idempotency and refuses bad input, tips stay
+//! confidential.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{csrf_of, new_client, TestApp};
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn token(app: &TestApp, username: &str) -> String {
+    let acc = app.account(username).clone();
+    let otp = if acc.totp_secret.is_some() {
+        app.otp(username)
+    } else {
+        String::new()
+    };
+    let r = new_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": acc.username, "password": acc.password, "otp": otp}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+async fn villager_raises_and_cadre_works_it(app: Arc<TestApp>) {
+    let villager = app.account_by_role("villager").clone();
+    let v = app.login(&villager.username).await;
+    // Choose what to report, then the form of that type.
+    let (status, body) = app.get(&v, "/cases/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("路灯不亮"), "{body}");
+    assert!(
+        !body.contains("消防隐患"),
+        "staff-only types are not offered"
+    );
+    let (status, body) = app.get(&v, "/cases/new?type=proxy_service").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("高龄津贴"), "the typed field's options");
+    let csrf = csrf_of(&body);
+    // A missing required field: the form again, with the message at the field.
+    let r = v
+        .post(app.url("/cases"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("type_code", "proxy_service"),
+            ("area_code", villager.area_code.as_str()),
+            ("description", "帮家里老人办理高龄津贴"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("必须填写"), "{body}");
+    assert!(
+        body.contains("帮家里老人办理高龄津贴"),
+        "what was typed is kept"
+    );
+    let before = app.count("cases", "").await;
+    let r = v
+        .post(app.url("/cases"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("type_code", "proxy_service"),
+            ("area_code", villager.area_code.as_str()),
+            (
+                "description",
+                "帮家里老人办理高龄津贴<script>alert(1)</script>",
+            ),
+            ("attribute[item]", "elderly_allowance"),
+            ("submission", "form-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    assert!(
+        to.starts_with("/cases/") && to.ends_with("done=created"),
+        "{to}"
+    );
+    assert_eq!(app.count("cases", "").await, before + 1);
+    let (status, page) = app.get(&v, &to).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("已提交，编号"),
+        "a confirmation with the number"
+    );
+    assert!(page.contains("待受理"));
+    assert!(page.contains("alert(1)"), "script tags are shown as text");
+    assert!(!page.contains("<script>alert"));
+    let id = to
+        .trim_start_matches("/cases/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // The cadre finds it in the village queue and works it from the case page.
+    let cadre = app.login("village_cadre").await;
+    let (status, queue) = app.get(&cadre, "/cases?queue=org").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(queue.contains(&id), "the new case is in the cadre's queue");
+    let (_, page) = app.get(&cadre, &format!("/cases/{id}")).await;
+    let csrf = csrf_of(&page);
+    let act = |action: &'static str, text: &'static str| {
+        let cadre = cadre.clone();
+        let url = app.url(&format!("/cases/{id}/act"));
+        let csrf = csrf.clone();
+        async move {
+            cadre
+                .post(url)
+                .form(&[("csrf", csrf.as_str()), ("action", action), ("text", text)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Closing a case that was not even accepted: refused with the reason, on the page.
+    let r = act("close", "").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("不允许"));
+    for (action, text) in [
+        ("accept", ""),
+        ("dispatch", ""),
+        ("start", ""),
+        ("handle", "已到乡镇代办"),
+    ] {
+        let r = act(action, text).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{action}");
+    }
+    // The cadre handled it, so the cadre cannot verify it.
+    let r = act("verify", "").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("办理人以外"));
+    let (_, page) = app.get(&cadre, &format!("/cases/{id}")).await;
+    assert!(
+        page.contains("已到乡镇代办"),
+        "the timeline shows the evidence"
+    );
+    assert!(page.contains("待核查"));
+    // Another village's cadre does not see it.
+    let other = app.login("village_cadre2").await;
+    let (status, _) = app.get(&other, &format!("/cases/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The villager's list shows it; the number finds it.
+    let (_, mine) = app.get(&v, "/cases").await;
+    assert!(mine.contains(&id));
+    let (_, _) = app.get(&v, "/cases").await;
+    let (status, ind) = app.get(&cadre, "/cases/indicators").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ind.contains("按期办结率"));
+}
+
+async fn api_intake_is_idempotent_and_refuses_bad_input(app: Arc<TestApp>) {
+    let t = token(&app, "village_cadre").await;
+    let area = app.account("village_cadre").area_code.clone();
+    let http = reqwest::Client::new();
+    let post = |body: Value, key: Option<&'static str>| {
+        let mut r = http
+            .post(app.url("/api/v1/cases"))
+            .bearer_auth(&t)
+            .json(&body);
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        async move { r.send().await.unwrap() }
+    };
+    let body = json!({"type_code": "road_facility", "area_code": area, "description": "村西水泥路塌陷一个大坑"});
+    let r = post(body.clone(), Some("api-1")).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let first: Value = r.json().await.unwrap();
+    let r = post(body.clone(), Some("api-1")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(first["case"]["id"], again["case"]["id"]);
+    assert_eq!(again["outcome"], "existing");
+    // Without a key, the same report is offered as a duplicate.
+    let r = post(body.clone(), None).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let dup: Value = r.json().await.unwrap();
+    assert_eq!(dup["candidates"][0]["id"], first["case"]["id"]);
+    // Bad input: clear errors naming the field; nothing written.
+    let before = app.count("cases", "").await;
+    let r = post(
+        json!({"type_code": "nope", "area_code": area, "description": "x"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let huge = "坑".repeat(100_000);
+    let r = post(
+        json!({"type_code": "road_facility", "area_code": area, "description": huge}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["fields"][0]["field"], "description", "{v}");
+    let r = post(
+        json!({"type_code": "road_facility", "area_code": area}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("cases", "").await, before);
+    // An impossible transition: 409 with the reason.
+    let id = first["case"]["id"].as_str().unwrap();
+    let r = http
+        .post(app.url(&format!("/api/v1/cases/{id}/actions")))
+        .bearer_auth(&t)
+        .json(&json!({"action": "close"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_transition");
+    let r = http
+        .post(app.url(&format!("/api/v1/cases/{id}/actions")))
+        .bearer_auth(&t)
+        .json(&json!({"action": "accept"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "accepted");
+    // The queue and the detail with its timeline.
+    let r = http
+        .get(app.url(&format!("/api/v1/cases/{id}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["timeline"].as_array().unwrap().len(), 2);
+    let r = http
+        .get(app.url("/api/v1/cases?queue=overdue"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["overdue"] == true));
+}
+
+async fn tips_stay_confidential(app: Arc<TestApp>) {
+    let area = app.account("village_cadre").area_code.clone();
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/tips"))
+        .json(&json!({"area_code": area, "body": "有人放高利贷并暴力催收"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let code = v["receipt_code"].as_str().unwrap().to_string();
+    let r = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/tips/status?code={code}")))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "received");
+    let tip_id: String = sqlx::query_scalar("SELECT id FROM tips")
+        .fetch_one(&app.core.db.read)
+        .await
+        .unwrap();
+    for who in ["county_staff", "sysadmin", "auditadmin"] {
+        let t = token(&app, who).await;
+        let r = reqwest::Client::new()
+            .get(app.url(&format!("/api/v1/tips/{tip_id}")))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}: {}",
+            r.status()
+        );
+    }
+    let t = token(&app, "tip_officer").await;
+    let r = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/tips/{tip_id}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["body"].as_str().unwrap().contains("高利贷"));
+    assert_eq!(app.count("audit_log", "action = 'tip.read'").await, 1);
+}
+
+crate::both_backends!(
+    villager_raises_and_cadre_works_it,
+    api_intake_is_idempotent_and_refuses_bad_input,
+    tips_stay_confidential
+);
