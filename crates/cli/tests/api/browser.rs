@@ -313,3 +313,156 @@ async fn cadre_sees_own_households(app: Arc<TestApp>) {
 async fn browser_cadre_sees_own_households() {
     run(Backend::Sqlite, cadre_sees_own_households).await;
 }
+
+/// Log in through the form and wait for the home page.
+async fn form_login(b: &Client, base: &str, username: &str, password: &str) {
+    b.goto(&format!("{base}/login")).await.unwrap();
+    b.wait()
+        .for_element(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    b.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    b.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(b, "/").await;
+}
+
+/// Scroll an element to the middle of the screen (clear of the bottom navigation) and click it.
+async fn click(b: &Client, css: &str) {
+    let el = b.find(Locator::Css(css)).await.unwrap();
+    b.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
+    el.click().await.unwrap();
+}
+
+/// Whether the page fits the phone's width (no sideways scrolling).
+async fn fits_width(b: &Client) -> bool {
+    b.execute(
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+        vec![],
+    )
+    .await
+    .unwrap()
+        == true
+}
+
+async fn villager_raises_a_case_on_a_phone(app: Arc<TestApp>) {
+    let mut driver = Driver::start();
+    driver.wait_ready().await;
+    let profile = app.scratch.dir.join("chromium-profile-cases");
+    std::fs::create_dir_all(&profile).unwrap();
+    let browser = connect(&driver, &profile).await;
+    let villager = app.account_by_role("villager").clone();
+    let cadre = app.account("village_cadre").clone();
+    let base = app.base.clone();
+    let b = browser.clone();
+    let outcome = tokio::spawn(async move {
+        let shots = screenshot_dir();
+        form_login(&b, &base, &villager.username, &villager.password).await;
+        // 办事: choose the matter, then describe it. No JavaScript needed.
+        b.goto(&format!("{base}/cases/new")).await.unwrap();
+        b.wait().for_element(Locator::Css("#types")).await.unwrap();
+        assert!(fits_width(&b).await, "the choice list fits 360 px");
+        std::fs::write(
+            shots.join("case-choose-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        click(&b, "a[href=\"/cases/new?type=streetlight\"]").await;
+        b.wait()
+            .for_element(Locator::Css("#description"))
+            .await
+            .unwrap()
+            .send_keys("学校门口两盏路灯晚上不亮，孩子放学路上很黑")
+            .await
+            .unwrap();
+        b.find(Locator::Css("#address"))
+            .await
+            .unwrap()
+            .send_keys("二组学校门口")
+            .await
+            .unwrap();
+        assert!(fits_width(&b).await, "the form fits 360 px");
+        std::fs::write(
+            shots.join("case-form-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        click(&b, "#raise button[type=submit]").await;
+        b.wait()
+            .for_element(Locator::Css("#timeline"))
+            .await
+            .unwrap();
+        let html = b.source().await.unwrap();
+        assert!(
+            html.contains("已提交，编号"),
+            "a confirmation with the number"
+        );
+        assert!(html.contains("待受理"));
+        assert!(fits_width(&b).await, "the case page fits 360 px");
+        std::fs::write(
+            shots.join("case-villager-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        let case_path = b.current_url().await.unwrap().path().to_string();
+
+        // The cadre sees it in the queue and accepts it from the case page.
+        b.find(Locator::Css(".topbar form[action=\"/logout\"] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/login").await;
+        form_login(&b, &base, &cadre.username, &cadre.password).await;
+        b.goto(&format!("{base}/cases?queue=org")).await.unwrap();
+        b.wait().for_element(Locator::Css("#cases")).await.unwrap();
+        assert!(b.source().await.unwrap().contains(&case_path));
+        std::fs::write(
+            shots.join("case-queue-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        b.goto(&format!("{base}{case_path}")).await.unwrap();
+        click(&b, "#act-accept button[type=submit]").await;
+        b.wait()
+            .for_element(Locator::Css("#act-dispatch"))
+            .await
+            .unwrap();
+        let html = b.source().await.unwrap();
+        assert!(html.contains("已受理"));
+        std::fs::write(
+            shots.join("case-cadre-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    })
+    .await;
+    let _ = browser.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_villager_raises_a_case_on_a_phone() {
+    run(Backend::Sqlite, villager_raises_a_case_on_a_phone).await;
+}

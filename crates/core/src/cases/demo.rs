@@ -373,7 +373,12 @@ pub async fn seed(
     n: usize,
     seed: u64,
 ) -> anyhow::Result<usize> {
-    let system = Actor::system("demo");
+    install(core, county).await?;
+    history(core, county, villages, n, seed).await
+}
+
+/// Install the demo catalogue, settings and holiday calendar of a county.
+pub async fn install(core: &Core, county: &str) -> anyhow::Result<()> {
     let now = clock::now_ms();
     let types = catalogue(county);
     let mut tx = core.db.write.begin().await?;
@@ -382,30 +387,74 @@ pub async fn seed(
     }
     store::put_settings(&mut tx, county, &Settings::default(), now).await?;
     let year = clock::year_of(now);
-    let mut cal = Calendar::default();
-    for (day, name) in [
-        ("01-01", "元旦"),
-        ("05-01", "劳动节"),
-        ("05-02", "劳动节"),
-        ("05-03", "劳动节"),
-        ("10-01", "国庆节"),
-        ("10-02", "国庆节"),
-        ("10-03", "国庆节"),
-        ("10-04", "国庆节"),
-        ("10-05", "国庆节"),
-    ] {
+    for (day, name) in HOLIDAYS {
         for y in [year - 1, year, year + 1] {
-            let d = format!("{y}-{day}");
-            store::put_holiday(&mut tx, county, &d, false, name).await?;
-            if let Ok(nd) = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
-                cal.holidays.insert(nd);
-            }
+            store::put_holiday(&mut tx, county, &format!("{y}-{day}"), false, name).await?;
         }
     }
     tx.commit().await?;
     core.cases.invalidate();
+    Ok(())
+}
 
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x00ca_5e5);
+const HOLIDAYS: [(&str, &str); 9] = [
+    ("01-01", "元旦"),
+    ("05-01", "劳动节"),
+    ("05-02", "劳动节"),
+    ("05-03", "劳动节"),
+    ("10-01", "国庆节"),
+    ("10-02", "国庆节"),
+    ("10-03", "国庆节"),
+    ("10-04", "国庆节"),
+    ("10-05", "国庆节"),
+];
+
+/// Add `n` cases spread over the last year, written in chunks (bounded memory, so a
+/// million works too).
+pub async fn history(
+    core: &Core,
+    county: &str,
+    villages: &[(String, Vec<String>)],
+    n: usize,
+    seed: u64,
+) -> anyhow::Result<usize> {
+    let cat = super::catalogue::loaded(core).await?;
+    let types: Vec<CaseType> = cat
+        .county_types(county)
+        .iter()
+        .map(|t| (**t).clone())
+        .collect();
+    anyhow::ensure!(!types.is_empty(), "no case types for {county}");
+    let cal = cat.calendar(county);
+    let system = Actor::system("demo");
+    let now = clock::now_ms();
+    let mut done = 0;
+    let mut chunk_no = 0u64;
+    while done < n {
+        let k = (n - done).min(50_000);
+        done += history_chunk(
+            core, county, villages, &types, &cal, &system, now, k, seed, chunk_no,
+        )
+        .await?;
+        chunk_no += 1;
+    }
+    Ok(done)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn history_chunk(
+    core: &Core,
+    county: &str,
+    villages: &[(String, Vec<String>)],
+    types: &[CaseType],
+    cal: &Calendar,
+    system: &Actor,
+    now: i64,
+    n: usize,
+    seed: u64,
+    chunk_no: u64,
+) -> anyhow::Result<usize> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x00ca_5e5 ^ chunk_no.wrapping_mul(0x9e37_79b9));
     let year_ms = super::rules::days(365);
     let mut rows: Vec<NewCaseRow> = Vec::with_capacity(n);
     let mut events: Vec<EventRow> = Vec::with_capacity(n * 5);
@@ -635,7 +684,7 @@ pub async fn seed(
         rows.push(NewCaseRow {
             case,
             reporter_phone_enc: None,
-            idem_key: Some(format!("demo:{seed}:{i}")),
+            idem_key: Some(format!("demo:{seed}:{chunk_no}:{i}")),
         });
     }
     // Numbers in order of creation, per year.
@@ -661,7 +710,7 @@ pub async fn seed(
     store::insert_events(&mut tx, &events).await?;
     audit::record(
         &mut tx,
-        &system,
+        system,
         Entry::new("case.demo_history", "case", county)
             .area(county)
             .detail(format!("{} demo cases", rows.len())),

@@ -328,7 +328,20 @@ async fn build_new<'a>(
         .first()
         .map(|g| format!("{:0<12}", &g.area_code[..6.min(g.area_code.len())]))
         .unwrap_or_default();
-    let all = cat.county_types(&county);
+    let mut all = cat.county_types(&county);
+    // Everyday matters first, emergencies last (they have their own warning).
+    all.sort_by_key(|t| {
+        let rank = match t.category {
+            cases::Category::Report => 0,
+            cases::Category::Service => 1,
+            cases::Category::Dispute => 2,
+            cases::Category::Hazard => 3,
+            cases::Category::Complaint => 4,
+            cases::Category::Legal => 5,
+            cases::Category::Emergency => 6,
+        };
+        (rank, t.code.clone())
+    });
     let types: Vec<(String, String, String)> = all
         .iter()
         .filter(|t| may_raise(c, t))
