@@ -177,6 +177,16 @@ enum BenchCmd {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
     },
+    /// Build a demo county holding N cases (a year of history), then time the escalation
+    /// sweep. Leaves the data directory for serving benchmarks.
+    Cases {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 20_000)]
+        residents: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -279,6 +289,34 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     use std::os::unix::fs::PermissionsExt;
                     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
                 }
+                // An Open311 integration key for the demo county (shown once, kept here).
+                let api_key = xiangzhi_core::cases::service::create_api_key(
+                    &core,
+                    &Actor::system("demo"),
+                    demo::COUNTY_CODE,
+                    "demo-integration",
+                )
+                .await?;
+                let open311_path = cfg.data_dir.join("demo-open311.json");
+                std::fs::write(
+                    &open311_path,
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "api_key": api_key,
+                        "jurisdiction_id": demo::COUNTY_CODE,
+                    }))?,
+                )?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(
+                        &open311_path,
+                        std::fs::Permissions::from_mode(0o600),
+                    )?;
+                }
+                println!(
+                    "Open311 API key (/open311/v2/) in {}",
+                    open311_path.display()
+                );
                 println!(
                     "generated {} townships, {} villages, {} households, {} residents in {:.1} s",
                     summary.townships,
@@ -383,6 +421,77 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 report.errors.len(),
                 secs,
                 report.imported as f64 / secs
+            );
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Cases {
+                    common,
+                    cases,
+                    residents,
+                },
+        } => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            anyhow::ensure!(
+                core.db.is_empty().await?,
+                "bench cases needs an empty database"
+            );
+            let summary = demo::generate(&core, residents, 7).await?;
+            let path = cfg.data_dir.join("demo-accounts.json");
+            std::fs::write(&path, serde_json::to_string_pretty(&summary.accounts)?)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            let areas =
+                xiangzhi_core::areas::store::subtree(&core.db, &demo::COUNTY_CODE[..6], false)
+                    .await
+                    .map_err(describe)?;
+            let villages: Vec<(String, Vec<String>)> = areas
+                .iter()
+                .filter(|a| a.level == xiangzhi_core::areas::AreaLevel::Village)
+                .map(|v| {
+                    let grids = areas
+                        .iter()
+                        .filter(|g| {
+                            g.level == xiangzhi_core::areas::AreaLevel::Grid
+                                && g.parent_code.as_deref() == Some(v.code.as_str())
+                        })
+                        .map(|g| g.code.clone())
+                        .collect();
+                    (v.code.clone(), grids)
+                })
+                .collect();
+            let more = cases.saturating_sub(summary.cases);
+            let t = Instant::now();
+            let added =
+                xiangzhi_core::cases::demo::history(&core, demo::COUNTY_CODE, &villages, more, 11)
+                    .await?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "loaded {} cases (with timelines) in {secs:.1} s: {:.0} cases/s; {} in all",
+                added,
+                added as f64 / secs,
+                added + summary.cases
+            );
+            let t = Instant::now();
+            let n = xiangzhi_core::cases::escalate_overdue(&core, xiangzhi_core::clock::now_ms())
+                .await
+                .map_err(describe)?;
+            println!(
+                "escalation sweep: {n} overdue cases escalated in {:.3} s",
+                t.elapsed().as_secs_f64()
+            );
+            let t = Instant::now();
+            let again =
+                xiangzhi_core::cases::escalate_overdue(&core, xiangzhi_core::clock::now_ms())
+                    .await
+                    .map_err(describe)?;
+            println!(
+                "escalation sweep again (nothing new due): {again} in {:.3} s",
+                t.elapsed().as_secs_f64()
             );
         }
     }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod ctx;
 pub mod error;
 pub mod i18n;
+pub mod open311;
 pub mod pages;
 pub mod state;
 
@@ -88,7 +89,9 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/catalogue/holiday", post(cases::save_holiday))
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/act", post(cases::act))
+        .route("/cases/{id}/mediation", post(cases::mediation))
         .merge(api::routes())
+        .merge(open311::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(xiangzhi_core::tabular::MAX_UPLOAD + 64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -124,6 +127,11 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
                 Ok(0) => {}
                 Ok(n) => tracing::info!("escalated {n} overdue cases"),
                 Err(e) => tracing::warn!("escalation sweep failed: {e}"),
+            }
+            if let Err(e) =
+                xiangzhi_core::cases::mediation::remind(&core, xiangzhi_core::clock::now_ms()).await
+            {
+                tracing::warn!("mediation reminders failed: {e}");
             }
         }
     });

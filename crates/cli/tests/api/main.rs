@@ -16,4 +16,5 @@ mod browser;
 mod cases;
 mod import;
 mod isolation;
+mod open311;
 mod people;
