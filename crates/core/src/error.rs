@@ -191,6 +191,10 @@ pub const ERROR_CODES: &[&str] = &[
     "not_a_datetime",
     "not_in_list",
     "anonymous_not_allowed",
+    "not_a_dispute",
+    "consent_missing",
+    "agreement_required",
+    "agreement_unsigned",
 ];
 
 impl fmt::Display for FieldError {

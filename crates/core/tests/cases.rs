@@ -751,3 +751,80 @@ async fn emergencies_reach_the_people_on_duty_at_once() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disputes_are_mediated_with_consent_agreement_and_confirmation_reminders() {
+    use xiangzhi_core::cases::mediation::{self, Party, Step};
+    both(|core| async move {
+        setup(&core).await;
+        make_user(&core, "test-village_cadre-130123101201").await;
+        let c = created(
+            cases::raise(&core, &villager(), "app", report("dispute_neighbour", "邻居盖房占了我家宅基地边界")).await,
+        );
+        let c = act(&core, &cadre(), &c, Action::Accept { priority: None }).await;
+        act(&core, &cadre(), &c, Action::Dispatch { assignee_user_id: None, note: None }).await;
+        let step = |s: Step| {
+            let core = core.clone();
+            let id = c.id.clone();
+            async move { mediation::record(&core, &cadre(), &id, s).await }
+        };
+        step(Step::Consent { party: Party::A, consent: true }).await.unwrap();
+        expect_code(step(Step::Session { note: "约谈".into() }).await, "consent_missing");
+        step(Step::Consent { party: Party::B, consent: true }).await.unwrap();
+        let m = step(Step::Session { note: "双方到场陈述".into() }).await.unwrap();
+        assert_eq!(m.sessions, 1);
+        expect_code(
+            step(Step::Agreement { text: "甲方后退半米，乙方补偿五百元。".into(), parties_signed: true, mediator_signed: false }).await,
+            "agreement_unsigned",
+        );
+        let m = step(Step::Agreement { text: "甲方后退半米，乙方补偿五百元。".into(), parties_signed: true, mediator_signed: true })
+            .await
+            .unwrap();
+        let (after, events) = cases::get(&core, &cadre(), &c.id).await.unwrap();
+        assert_eq!(after.status, Status::Handled);
+        assert!(events.iter().any(|e| e.action == "case.mediation_agreement"));
+        let due = m.confirm_due.unwrap();
+        let day = 24 * 3600 * 1000;
+        assert_eq!(mediation::remind(&core, due - 10 * day).await.unwrap(), 0);
+        assert_eq!(mediation::remind(&core, due - 6 * day).await.unwrap(), 1, "T-7");
+        assert_eq!(mediation::remind(&core, due - 6 * day).await.unwrap(), 0, "once");
+        assert_eq!(mediation::remind(&core, due - day).await.unwrap(), 1, "T-2");
+        let n = count(&core, "SELECT COUNT(*) FROM notifications WHERE kind LIKE 'mediation.confirm_t%'").await;
+        assert_eq!(n, 4, "the mediator and the reporter, twice");
+
+        // A refusal ends the mediation and names the other channels.
+        let c2 = created(
+            cases::raise(&core, &villager(), "app", report("dispute_family", "兄弟几个对老人赡养费有分歧")).await,
+        );
+        let c2 = act(&core, &cadre(), &c2, Action::Accept { priority: None }).await;
+        mediation::record(&core, &cadre(), &c2.id, Step::Consent { party: Party::B, consent: false })
+            .await
+            .unwrap();
+        let (c2, _) = cases::get(&core, &cadre(), &c2.id).await.unwrap();
+        assert_eq!(c2.status, Status::Closed);
+        assert!(c2.public_note.unwrap().contains("仲裁"));
+        // Not a dispute: refused.
+        let other = created(cases::raise(&core, &villager(), "app", report("streetlight", "路灯坏了")).await);
+        expect_code(
+            mediation::record(&core, &cadre(), &other.id, Step::Consent { party: Party::A, consent: true }).await,
+            "not_a_dispute",
+        );
+
+        // Already in court: not handled as a case; the person is told the channel.
+        let mut n = report("dispute_land", "承包地流转费用一年没给");
+        n.attrs = BTreeMap::from([("channel".to_string(), vec!["court".to_string()])]);
+        let r = created(cases::raise(&core, &villager(), "app", n).await);
+        assert_eq!(r.status, Status::Rejected);
+        assert!(r.public_note.unwrap().contains("人民法院"));
+        // A risk of violence: urgent, and the township and county hear at once.
+        let mut n = report("dispute_neighbour", "两家因排水沟吵架，扬言要动刀");
+        n.attrs = BTreeMap::from([("violence_risk".to_string(), vec!["yes".to_string()])]);
+        let r = created(cases::raise(&core, &villager(), "app", n).await);
+        assert_eq!(r.priority, cases::Priority::Urgent);
+        let n = count(&core, &format!(
+            "SELECT COUNT(*) FROM notifications WHERE case_id = '{}' AND role IN ('township_staff', 'county_staff')", r.id
+        )).await;
+        assert_eq!(n, 2);
+    })
+    .await;
+}

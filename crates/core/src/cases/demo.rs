@@ -47,6 +47,31 @@ fn list(
     }
 }
 
+/// The fields every dispute type carries: another channel already seized (R-ESC-5), and a
+/// risk of violence (R-ESC-3, 人民调解法 §25).
+fn dispute_fields(mut extra: Vec<FormField>) -> Vec<FormField> {
+    extra.push(list(
+        "channel",
+        "是否已进入其他程序",
+        "Already in another channel",
+        false,
+        &[
+            ("none", "没有", "No"),
+            ("court", "已起诉到法院", "In court"),
+            ("arbitration", "已申请仲裁", "In arbitration"),
+            ("petition", "已信访", "Petition filed"),
+        ],
+    ));
+    extra.push(list(
+        "violence_risk",
+        "有没有打架、伤人的苗头",
+        "Risk of violence",
+        false,
+        &[("no", "没有", "No"), ("yes", "有", "Yes")],
+    ));
+    extra
+}
+
 fn orgs(v: (&str, &str), t: (&str, &str), c: (&str, &str)) -> Orgs {
     Orgs {
         village_zh: v.0.into(),
@@ -174,20 +199,20 @@ pub fn catalogue(county: &str) -> Vec<CaseType> {
         t("dispute_neighbour", "邻里纠纷", "Neighbour dispute",
           "相邻关系、宅基地边界、噪音等邻里矛盾。", "Boundaries, noise and other disputes between neighbours.",
           Category::Dispute, "邻里,纠纷,调解", &public,
-          vec![field("parties", "当事人人数", "Number of parties", FieldType::Number, false)],
+          dispute_fields(vec![field("parties", "当事人人数", "Number of parties", FieldType::Number, false)]),
           sla(H(24), WD(5), WD(22), WD(22)), Level::Village, &mediation, false),
         t("dispute_family", "婚姻家庭纠纷", "Family dispute",
           "婚姻、赡养、抚养、继承等家庭矛盾。", "Marriage, support of elders or children, inheritance.",
-          Category::Dispute, "婚姻,赡养,继承,家庭", &public, vec![],
+          Category::Dispute, "婚姻,赡养,继承,家庭", &public, dispute_fields(vec![]),
           sla(H(24), WD(5), WD(22), WD(22)), Level::Village, &mediation, false),
         t("dispute_land", "土地承包纠纷", "Land contract dispute",
           "土地承包经营、流转、征地补偿纠纷。", "Land contracting, transfer and compensation disputes.",
-          Category::Dispute, "土地,承包,流转,征地", &public, vec![],
+          Category::Dispute, "土地,承包,流转,征地", &public, dispute_fields(vec![]),
           sla(H(24), WD(5), WD(22), WD(22)), Level::Township, &mediation, false),
         t("wage_arrears", "农民工工资拖欠", "Unpaid migrant wages",
           "拖欠农民工工资的反映。", "Reports of unpaid wages.",
           Category::Dispute, "工资,欠薪,农民工", &public,
-          vec![field("amount", "拖欠金额（元）", "Amount owed (yuan)", FieldType::Number, false)],
+          dispute_fields(vec![field("amount", "拖欠金额（元）", "Amount owed (yuan)", FieldType::Number, false)]),
           sla(H(24), WD(3), WD(10), WD(15)), Level::Township, &mediation, false),
         t("hazard_fire", "消防隐患", "Fire hazard",
           "柴草堆放、电线私拉乱接、消防通道堵塞等。", "Stacked fuel, unsafe wiring, blocked fire lanes.",
@@ -454,7 +479,7 @@ async fn history_chunk(
     seed: u64,
     chunk_no: u64,
 ) -> anyhow::Result<usize> {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x00ca_5e5 ^ chunk_no.wrapping_mul(0x9e37_79b9));
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x000c_a5e5 ^ chunk_no.wrapping_mul(0x9e37_79b9));
     let year_ms = super::rules::days(365);
     let mut rows: Vec<NewCaseRow> = Vec::with_capacity(n);
     let mut events: Vec<EventRow> = Vec::with_capacity(n * 5);

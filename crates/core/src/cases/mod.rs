@@ -9,6 +9,7 @@
 pub mod catalogue;
 pub mod demo;
 pub mod intake;
+pub mod mediation;
 pub mod model;
 pub mod rules;
 pub mod service;

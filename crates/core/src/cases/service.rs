@@ -163,6 +163,28 @@ pub async fn raise(
             (class == Raiser::Public && !actor.is_system()).then(|| actor.display_name.clone())
         })
     };
+    let mut notify = vec![level_recipient(level, &area_code)];
+    let mut status = Status::Reported;
+    let mut public_note = None;
+    let mut priority = v.priority;
+    if t.category == Category::Dispute {
+        let attr = |k: &str| case_attr(&v.attrs_json, k);
+        if let Some(ch) = attr("channel").filter(|c| c != "none") {
+            // R-ESC-5: a matter already in court, arbitration or petition is not handled as an
+            // ordinary case; the person is told the channel.
+            status = Status::Rejected;
+            public_note = Some(format!("{}{}", OTHER_CHANNEL_NOTE, channel_zh(&ch)));
+        } else if attr("violence_risk").as_deref() == Some("yes") {
+            // R-ESC-3 / 人民调解法 §25: a risk of violence goes to the township and the
+            // county (police liaison) at once.
+            priority = Priority::Urgent;
+            for l in [Level::Township, Level::County] {
+                let mut r = level_recipient(l, &area_code);
+                r.user_id = None;
+                notify.push(r);
+            }
+        }
+    }
     let case = Case {
         id: id.clone(),
         number: String::new(),
@@ -171,8 +193,8 @@ pub async fn raise(
         category: t.category,
         area_code: area_code.clone(),
         grid_code: grid.clone(),
-        status: Status::Reported,
-        priority: v.priority,
+        status,
+        priority,
         level,
         org,
         slipped_level: None,
@@ -189,16 +211,16 @@ pub async fn raise(
         anonymous: v.anonymous,
         assignee_user_id: None,
         handler_user_id: None,
-        due_at: cal.deadline(now, t.sla.for_priority(v.priority)),
+        due_at: cal.deadline(now, t.sla.for_priority(priority)),
         reopen_count: 0,
         rating: None,
-        public_note: None,
+        public_note,
         duplicate_of: None,
         pending_extension_hours: None,
         created_at: now,
         updated_at: now,
         handled_at: None,
-        closed_at: None,
+        closed_at: (status == Status::Rejected).then_some(now),
     };
     let phone_enc = v
         .reporter_phone
@@ -213,7 +235,6 @@ pub async fn raise(
         };
         format!("{who}:{k}")
     });
-    let mut notify = vec![level_recipient(level, &area_code)];
     if let Some(g) = &grid {
         notify.push(Recipient {
             user_id: None,
@@ -249,6 +270,25 @@ pub async fn raise(
     } else {
         RaiseOutcome::Existing { case }
     })
+}
+
+const OTHER_CHANNEL_NOTE: &str = "该纠纷已进入其他法定程序，请继续通过该渠道解决：";
+
+fn channel_zh(ch: &str) -> &'static str {
+    match ch {
+        "court" => "人民法院",
+        "arbitration" => "仲裁机构",
+        "petition" => "信访工作机构",
+        _ => "相关机关",
+    }
+}
+
+fn case_attr(attrs_json: &str, key: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(attrs_json)
+        .ok()?
+        .get(key)?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Whether the actor may read a case: it lies in their case scope, or they raised it.

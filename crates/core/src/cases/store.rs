@@ -269,7 +269,10 @@ pub async fn insert_cases(conn: &mut AnyConnection, rows: &[NewCaseRow]) -> AppR
             "INSERT INTO cases ({CASE_COLS}, is_open, reporter_phone_enc, idem_key) VALUES {}",
             values_list(backend, chunk.len(), 38, "")
         );
-        let mut q = sqlx::query(&sql);
+        // sqlx 0.8's `Any` driver gives a NULL f64 the wrong PostgreSQL type; a cached
+        // statement prepared with NULL coordinates then rejects real ones. Not cached there.
+        // backend-specific
+        let mut q = sqlx::query(&sql).persistent(backend == crate::db::Backend::Sqlite);
         for row in chunk {
             let c = &row.case;
             q = q
@@ -953,6 +956,7 @@ pub async fn updates_between(
 
 // ---------------------------------------------------------------- tips
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_tip(
     conn: &mut AnyConnection,
     id: &str,
@@ -1040,4 +1044,115 @@ pub async fn set_tip_status(
         .execute(conn)
         .await?;
     Ok(r.rows_affected())
+}
+
+// ---------------------------------------------------------------- mediation
+
+/// The mediation record of a dispute case.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Mediation {
+    pub case_id: String,
+    pub consent_a: Option<bool>,
+    pub consent_b: Option<bool>,
+    pub sessions: i64,
+    pub agreement: Option<String>,
+    pub agreement_at: Option<i64>,
+    /// Deadline to apply for court confirmation (agreement + 30 days, R-MED-1).
+    pub confirm_due: Option<i64>,
+    pub reminder_stage: i64,
+}
+
+fn row_to_mediation(r: &sqlx::any::AnyRow) -> Result<Mediation, sqlx::Error> {
+    let flag = |i: usize| -> Result<Option<bool>, sqlx::Error> {
+        Ok(r.try_get::<Option<i64>, _>(i)?.map(|v| v != 0))
+    };
+    Ok(Mediation {
+        case_id: r.try_get(0)?,
+        consent_a: flag(1)?,
+        consent_b: flag(2)?,
+        sessions: r.try_get(3)?,
+        agreement: r.try_get(4)?,
+        agreement_at: r.try_get(5)?,
+        confirm_due: r.try_get(6)?,
+        reminder_stage: r.try_get(7)?,
+    })
+}
+
+const MEDIATION_COLS: &str =
+    "case_id, consent_a, consent_b, sessions, agreement, agreement_at, confirm_due, reminder_stage";
+
+pub async fn mediation(conn: &mut AnyConnection, case_id: &str) -> AppResult<Option<Mediation>> {
+    let row = sqlx::query(&format!(
+        "SELECT {MEDIATION_COLS} FROM mediations WHERE case_id = $1"
+    ))
+    .bind(case_id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(row_to_mediation).transpose()?)
+}
+
+pub async fn mediation_read(db: &Db, case_id: &str) -> AppResult<Option<Mediation>> {
+    let mut conn = db.read.acquire().await?;
+    mediation(&mut conn, case_id).await
+}
+
+pub async fn put_mediation(
+    conn: &mut AnyConnection,
+    county: &str,
+    m: &Mediation,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO mediations ({MEDIATION_COLS}, county_code, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (case_id) DO UPDATE SET \
+         consent_a = excluded.consent_a, consent_b = excluded.consent_b, \
+         sessions = excluded.sessions, agreement = excluded.agreement, \
+         agreement_at = excluded.agreement_at, confirm_due = excluded.confirm_due, \
+         reminder_stage = excluded.reminder_stage, updated_at = excluded.updated_at"
+    ))
+    .bind(m.case_id.clone())
+    .bind(m.consent_a.map(i64::from))
+    .bind(m.consent_b.map(i64::from))
+    .bind(m.sessions)
+    .bind(m.agreement.clone())
+    .bind(m.agreement_at)
+    .bind(m.confirm_due)
+    .bind(m.reminder_stage)
+    .bind(county.to_string())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Agreements whose court-confirmation deadline is within `window` of `now` and whose
+/// reminder stage is below `stage`: (mediation, the case's handler, the case's reporter).
+pub async fn confirmations_due(
+    conn: &mut AnyConnection,
+    now: i64,
+    window: i64,
+    stage: i64,
+) -> AppResult<Vec<(Mediation, String, Option<String>, Option<String>)>> {
+    let rows = sqlx::query(
+        "SELECT m.case_id, m.consent_a, m.consent_b, m.sessions, m.agreement, m.agreement_at, \
+         m.confirm_due, m.reminder_stage, c.county_code, c.handler_user_id, c.reporter_user_id \
+         FROM mediations m JOIN cases c ON c.id = m.case_id \
+         WHERE m.confirm_due IS NOT NULL AND m.confirm_due > $1 AND m.confirm_due <= $2 \
+         AND m.reminder_stage < $3 ORDER BY m.confirm_due LIMIT 5000",
+    )
+    .bind(now)
+    .bind(now + window)
+    .bind(stage)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                row_to_mediation(r)?,
+                r.try_get(8)?,
+                r.try_get(9)?,
+                r.try_get(10)?,
+            ))
+        })
+        .collect()
 }

@@ -528,6 +528,8 @@ struct CasePage<'a> {
     actions: Vec<ActionView>,
     staff: bool,
     error: Option<String>,
+    /// The mediation record when the case is a dispute handled by this user.
+    mediation: Option<cases::store::Mediation>,
 }
 
 #[derive(Template)]
@@ -547,6 +549,8 @@ struct CaseVillagerPage<'a> {
     actions: Vec<ActionView>,
     staff: bool,
     error: Option<String>,
+    /// The mediation record when the case is a dispute handled by this user.
+    mediation: Option<cases::store::Mediation>,
 }
 
 fn actions_for(case: &Case, staff: bool, is_reporter: bool) -> Vec<ActionView> {
@@ -677,6 +681,17 @@ async fn case_page(
         _ => Vec::new(),
     };
     let actions = actions_for(&case, staff && a.is_staff(), is_reporter);
+    let dispute = case.category == cases::Category::Dispute;
+    let mediation = if dispute && staff && a.is_staff() {
+        Some(
+            cases::store::mediation_read(&st.core.db, &case.id)
+                .await
+                .map_err(|e| c.err(e))?
+                .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
     let type_name = type_name(c, &cat, &case.type_code);
     let status_label = c.t(&format!("status.{}", case.status.as_str()));
     let badge = badge(case.status);
@@ -703,6 +718,7 @@ async fn case_page(
                 actions,
                 staff: true,
                 error,
+                mediation,
             },
         ))
     } else {
@@ -723,6 +739,7 @@ async fn case_page(
                 actions,
                 staff: false,
                 error,
+                mediation: None,
             },
         ))
     }
@@ -1140,4 +1157,58 @@ pub async fn save_holiday(
         .await
         .map_err(|e| c.err(e))?;
     Ok(Redirect::to("/cases/catalogue?done=saved").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MediationForm {
+    pub csrf: String,
+    pub step: String,
+    #[serde(default)]
+    pub party: String,
+    #[serde(default)]
+    pub consent: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub parties_signed: String,
+    #[serde(default)]
+    pub mediator_signed: String,
+}
+
+/// POST `/cases/{id}/mediation`: consent, a session or the agreement of a dispute.
+pub async fn mediation(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<MediationForm>,
+) -> Result<Response, WebError> {
+    use cases::mediation::{Party, Step};
+    let a = c.actor()?;
+    c.check_csrf(&f.csrf)?;
+    let step = match f.step.as_str() {
+        "consent" => Step::Consent {
+            party: if f.party == "b" { Party::B } else { Party::A },
+            consent: f.consent == "1",
+        },
+        "session" => Step::Session { note: f.text },
+        "agreement" => Step::Agreement {
+            text: f.text,
+            parties_signed: f.parties_signed == "1",
+            mediator_signed: f.mediator_signed == "1",
+        },
+        _ => return Err(c.err(AppError::field("step", "invalid"))),
+    };
+    match cases::mediation::record(&st.core, a, &id, step).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=acted")).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::InvalidTransition(_))) => {
+            let mut msg = c.msg(e.code()).to_string();
+            for fe in e.fields() {
+                msg.push_str(&format!(" {}", c.msg(&fe.code)));
+            }
+            let mut r = case_page(&st, &c, &id, "", Some(msg)).await?;
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        Err(e) => Err(c.err(e)),
+    }
 }
