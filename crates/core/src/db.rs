@@ -54,7 +54,10 @@ impl Db {
         match backend {
             Backend::Sqlite => {
                 // backend-specific: pragmas per connection.
+                // A local file cannot drop a connection the way a network can: no ping before
+                // every acquire (it would cost a round trip per transaction and per read).
                 let write = AnyPoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections(1)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
@@ -73,6 +76,7 @@ impl Db {
                     .await
                     .context("cannot open the SQLite database")?;
                 let read = AnyPoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections(4)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
@@ -189,6 +193,17 @@ pub async fn bulk_cache(
     Ok(())
 }
 
+/// Refresh the planner's statistics after a bulk load, so that queries over large tables
+/// pick their indexes well. backend-specific
+pub async fn analyze(db: &Db) -> anyhow::Result<()> {
+    let mut conn = db.write.acquire().await?;
+    match db.backend {
+        Backend::Sqlite => conn.execute("PRAGMA analysis_limit=2000; ANALYZE;").await?,
+        Backend::Postgres => conn.execute("ANALYZE").await?,
+    };
+    Ok(())
+}
+
 /// The backend of a connection taken from an `Any` pool.
 pub fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
     if conn.backend_name().eq_ignore_ascii_case("sqlite") {
@@ -231,9 +246,40 @@ pub fn values_list(backend: Backend, rows: usize, cols: usize, tail: &str) -> St
     sql
 }
 
+/// Split `items` into chunks whose lengths come from a few fixed sizes (256, 64, 16, 4, 1),
+/// so that multi-row statements of any batch reuse a handful of prepared statements instead
+/// of preparing a new one for every batch length (the statement cache holds 100).
+pub fn fixed_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    const SIZES: [usize; 5] = [256, 64, 16, 4, 1];
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let size = SIZES
+            .iter()
+            .copied()
+            .find(|&s| s <= rest.len())
+            .unwrap_or(1);
+        let (head, tail) = rest.split_at(size);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_chunk_sizes() {
+        let v: Vec<u32> = (0..341).collect();
+        let sizes: Vec<usize> = fixed_chunks(&v).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![256, 64, 16, 4, 1]);
+        let v: Vec<u32> = (0..7).collect();
+        let sizes: Vec<usize> = fixed_chunks(&v).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![4, 1, 1, 1]);
+        assert!(fixed_chunks::<u32>(&[]).is_empty());
+    }
 
     #[test]
     fn values_lists() {

@@ -110,7 +110,7 @@ pub async fn record_many(
         records.push(r);
     }
     let backend = crate::db::backend_of(conn);
-    for chunk in records.chunks(500) {
+    for chunk in crate::db::fixed_chunks(&records) {
         let sql = format!(
             "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
             crate::db::values_list(backend, chunk.len(), 15, "")

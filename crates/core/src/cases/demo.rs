@@ -463,6 +463,11 @@ pub async fn history(
         .await?;
         chunk_no += 1;
     }
+    {
+        let mut conn = core.db.write.acquire().await?;
+        crate::db::bulk_cache(&mut conn, core.db.backend, false).await?;
+    }
+    crate::db::analyze(&core.db).await?;
     Ok(done)
 }
 
@@ -715,6 +720,7 @@ async fn history_chunk(
     // Numbers in order of creation, per year.
     rows.sort_by_key(|r| r.case.created_at);
     let mut tx = core.db.write.begin().await?;
+    crate::db::bulk_cache(&mut tx, core.db.backend, true).await?;
     let mut by_year: std::collections::BTreeMap<i32, Vec<usize>> = Default::default();
     for (i, r) in rows.iter().enumerate() {
         by_year

@@ -84,7 +84,14 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match write_batch(&db, &jobs).await {
+        let started = std::time::Instant::now();
+        let outcome = write_batch(&db, &jobs).await;
+        tracing::debug!(
+            batch = jobs.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "case intake batch"
+        );
+        match outcome {
             Ok(results) => reply_all(jobs, results),
             Err(e) if jobs.len() == 1 => {
                 if let Some(j) = jobs.pop() {
@@ -164,6 +171,9 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> AppResult<Vec<(Case, bool)>> {
     let mut rows = Vec::with_capacity(fresh.len());
     let mut events = Vec::with_capacity(fresh.len());
     let mut notes = Vec::new();
+    // (role, area) → (county, first case id, first number, count)
+    let mut grouped: BTreeMap<(Option<String>, Option<String>), (String, String, String, usize)> =
+        BTreeMap::new();
     for &i in &fresh {
         let Some(c) = cases[i].clone() else { continue };
         let j = &jobs[i];
@@ -184,26 +194,54 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> AppResult<Vec<(Case, bool)>> {
             data_json: None,
         });
         for r in &j.notify {
-            notes.push(NotificationRow {
-                id: clock::new_id(),
-                county_code: c.county_code.clone(),
-                user_id: r.user_id.clone(),
-                role: r.role.clone(),
-                area_code: r.area_code.clone(),
-                case_id: Some(c.id.clone()),
-                kind: if c.category == super::model::Category::Emergency {
-                    "case.emergency".into()
-                } else {
-                    "case.new".into()
-                },
-                body: c.number.clone(),
-                created_at: c.created_at,
-            });
+            let kind = if c.category == super::model::Category::Emergency {
+                "case.emergency"
+            } else {
+                "case.new"
+            };
+            if r.user_id.is_some() || kind == "case.emergency" {
+                // People on duty and emergencies: one notification per case, at once.
+                notes.push(NotificationRow {
+                    id: clock::new_id(),
+                    county_code: c.county_code.clone(),
+                    user_id: r.user_id.clone(),
+                    role: r.role.clone(),
+                    area_code: r.area_code.clone(),
+                    case_id: Some(c.id.clone()),
+                    kind: kind.into(),
+                    body: c.number.clone(),
+                    created_at: c.created_at,
+                });
+            } else {
+                // Everyday reports: one inbox entry per organisation per batch, not a flood.
+                let e = grouped
+                    .entry((r.role.clone(), r.area_code.clone()))
+                    .or_insert_with(|| (c.county_code.clone(), c.id.clone(), c.number.clone(), 0));
+                e.3 += 1;
+            }
         }
         rows.push(NewCaseRow {
             case: c,
             reporter_phone_enc: j.row.reporter_phone_enc.clone(),
             idem_key: j.row.idem_key.clone(),
+        });
+    }
+    let now = clock::now_ms();
+    for ((role, area), (county, case_id, number, count)) in grouped {
+        notes.push(NotificationRow {
+            id: clock::new_id(),
+            county_code: county,
+            user_id: None,
+            role,
+            area_code: area,
+            case_id: (count == 1).then_some(case_id),
+            kind: "case.new".into(),
+            body: if count == 1 {
+                number
+            } else {
+                format!("{number} +{}", count - 1)
+            },
+            created_at: now,
         });
     }
     store::insert_cases(&mut tx, &rows).await?;

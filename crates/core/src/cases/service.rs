@@ -715,6 +715,7 @@ pub async fn list(
     let scope = actor.require_any(Permission::CaseRead)?;
     f.prefixes = scope.prefixes.clone();
     f.grids = scope.grids.clone();
+    f.county = common_county(&f.prefixes, &f.grids);
     if let Some(a) = area.map(str::trim).filter(|a| !a.is_empty()) {
         let p = crate::people::service::significant_prefix(a);
         if !scope.covers_area(&p) && !scope.grids.iter().any(|g| g == a) {
@@ -752,80 +753,99 @@ pub async fn list(
     store::list(&core.db, &f).await
 }
 
+/// The county code shared by every prefix and grid of a scope, if there is one.
+fn common_county(prefixes: &[String], grids: &[String]) -> Option<String> {
+    if prefixes.iter().any(|p| p.len() >= 12) {
+        // Village scopes have a better index of their own (see `store::list`).
+        return None;
+    }
+    let mut six = prefixes.iter().chain(grids).map(|p| p.get(..6));
+    let first = six.next()??;
+    six.all(|x| x == Some(first))
+        .then(|| format!("{first}000000"))
+}
+
 /// Escalate every open case past its deadline one level up (R-ESC-2), in batches. Returns
 /// how many cases went up.
 pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
     let cat = catalogue::loaded(core).await?;
     let system = Actor::system("escalation");
     let mut total = 0usize;
-    loop {
-        let mut tx = core.db.write.begin().await?;
-        let due = store::due_for_escalation(&mut tx, now, 2000).await?;
-        if due.is_empty() {
-            break;
-        }
-        let n = due.len();
-        let mut events = Vec::with_capacity(n);
-        let mut notes = Vec::with_capacity(2 * n);
-        let mut changed = Vec::with_capacity(n);
-        for mut c in due {
-            let Some(t) = cat.types.get(&c.type_code).cloned() else {
-                continue;
-            };
-            let before = c.status;
-            let ch = escalation_change(&cat, &t, &c, now);
-            let slipped = apply(core, &t, &mut c, &ch, now).await?;
-            store::update_case(&mut tx, &c).await?;
-            events.push(EventRow {
-                event: CaseEvent {
-                    id: clock::new_id(),
-                    case_id: c.id.clone(),
-                    at: now,
-                    actor_name: system.display_name.clone(),
-                    action: "case.escalate".into(),
-                    from_status: Some(before),
-                    to_status: c.status,
-                    note: String::new(),
-                    public: true,
-                },
-                county_code: c.county_code.clone(),
-                actor_id: None,
-                data_json: None,
-            });
-            notes.extend(notifications_for(
-                &c,
-                &Action::Escalate {
-                    reason: String::new(),
-                },
-                &ch,
-                slipped,
-                now,
-            ));
-            changed.push(c);
-        }
-        store::insert_events(&mut tx, &events).await?;
-        store::insert_notifications(&mut tx, &notes).await?;
-        let details: Vec<String> = changed
-            .iter()
-            .map(|c| format!("{} overdue → {}", c.number, c.level.as_str()))
-            .collect();
-        let entries = changed
-            .iter()
-            .zip(details)
-            .map(|(c, d)| {
-                (
-                    &system,
-                    Entry::new("case.escalate", "case", &c.id)
-                        .area(&c.area_code)
-                        .detail(d),
-                )
-            })
-            .collect();
-        audit::record_many(&mut tx, entries).await?;
-        tx.commit().await?;
-        total += changed.len();
-        if n < 2000 {
-            break;
+    let mut counties: Vec<String> = cat.types.values().map(|t| t.county_code.clone()).collect();
+    counties.sort();
+    counties.dedup();
+    const BATCH: i64 = 2000;
+    for county in counties {
+        let mut after = (i64::MIN, String::new());
+        loop {
+            let mut tx = core.db.write.begin().await?;
+            let due = store::due_for_escalation(&mut tx, &county, now, (after.0, &after.1), BATCH)
+                .await?;
+            let Some(last) = due.last() else { break };
+            after = (last.due_at, last.id.clone());
+            let n = due.len();
+            let mut events = Vec::with_capacity(n);
+            let mut notes = Vec::with_capacity(2 * n);
+            let mut changed = Vec::with_capacity(n);
+            for mut c in due {
+                let Some(t) = cat.types.get(&c.type_code).cloned() else {
+                    continue;
+                };
+                let before = c.status;
+                let ch = escalation_change(&cat, &t, &c, now);
+                let slipped = apply(core, &t, &mut c, &ch, now).await?;
+                events.push(EventRow {
+                    event: CaseEvent {
+                        id: clock::new_id(),
+                        case_id: c.id.clone(),
+                        at: now,
+                        actor_name: system.display_name.clone(),
+                        action: "case.escalate".into(),
+                        from_status: Some(before),
+                        to_status: c.status,
+                        note: String::new(),
+                        public: true,
+                    },
+                    county_code: c.county_code.clone(),
+                    actor_id: None,
+                    data_json: None,
+                });
+                notes.extend(notifications_for(
+                    &c,
+                    &Action::Escalate {
+                        reason: String::new(),
+                    },
+                    &ch,
+                    slipped,
+                    now,
+                ));
+                changed.push(c);
+            }
+            store::escalate_many(&mut tx, &changed).await?;
+            store::insert_events(&mut tx, &events).await?;
+            store::insert_notifications(&mut tx, &notes).await?;
+            let details: Vec<String> = changed
+                .iter()
+                .map(|c| format!("{} overdue → {}", c.number, c.level.as_str()))
+                .collect();
+            let entries = changed
+                .iter()
+                .zip(details)
+                .map(|(c, d)| {
+                    (
+                        &system,
+                        Entry::new("case.escalate", "case", &c.id)
+                            .area(&c.area_code)
+                            .detail(d),
+                    )
+                })
+                .collect();
+            audit::record_many(&mut tx, entries).await?;
+            tx.commit().await?;
+            total += changed.len();
+            if (n as i64) < BATCH {
+                break;
+            }
         }
     }
     Ok(total)
@@ -1000,6 +1020,7 @@ pub async fn public_list(
     let page_size = q.page_size.clamp(1, 1000);
     let mut f = CaseFilter {
         prefixes: vec![county.get(..6).unwrap_or(county).to_string()],
+        county: Some(county.to_string()),
         public_only: true,
         limit: page_size,
         offset: (q.page.max(1) - 1) * page_size,

@@ -264,7 +264,7 @@ pub async fn reserve_numbers(
 /// Insert cases with multi-row statements.
 pub async fn insert_cases(conn: &mut AnyConnection, rows: &[NewCaseRow]) -> AppResult<()> {
     let backend = backend_of(conn);
-    for chunk in rows.chunks(200) {
+    for chunk in crate::db::fixed_chunks(rows) {
         let sql = format!(
             "INSERT INTO cases ({CASE_COLS}, is_open, reporter_phone_enc, idem_key) VALUES {}",
             values_list(backend, chunk.len(), 38, "")
@@ -329,16 +329,19 @@ pub async fn by_idem_keys(
         return Ok(Vec::new());
     }
     let backend = backend_of(conn);
-    let list = values_list(backend, 1, keys.len(), "");
-    let sql = format!("SELECT {CASE_COLS}, idem_key FROM cases WHERE idem_key IN {list}");
-    let mut q = sqlx::query(&sql);
-    for k in keys {
-        q = q.bind(k.clone());
+    let mut out = Vec::new();
+    for chunk in crate::db::fixed_chunks(keys) {
+        let list = values_list(backend, 1, chunk.len(), "");
+        let sql = format!("SELECT {CASE_COLS}, idem_key FROM cases WHERE idem_key IN {list}");
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q.bind(k.clone());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push((r.try_get(35)?, row_to_case(&r)?));
+        }
     }
-    let rows = q.fetch_all(conn).await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(35)?, row_to_case(r)?)))
-        .collect()
+    Ok(out)
 }
 
 /// Write back every mutable column of a case.
@@ -422,7 +425,7 @@ pub struct EventRow {
 
 pub async fn insert_events(conn: &mut AnyConnection, rows: &[EventRow]) -> AppResult<()> {
     let backend = backend_of(conn);
-    for chunk in rows.chunks(400) {
+    for chunk in crate::db::fixed_chunks(rows) {
         let sql = format!(
             "INSERT INTO case_events (id, case_id, county_code, at, actor_id, actor_name, action, \
              from_status, to_status, note, public, data_json) VALUES {}",
@@ -483,6 +486,9 @@ pub async fn events(db: &Db, case_id: &str) -> AppResult<Vec<CaseEvent>> {
 pub struct CaseFilter {
     /// Area-code prefixes the reader may see (empty: nothing), or grids.
     pub prefixes: Vec<String>,
+    /// The county all of them lie in, when there is one: lets the database walk the
+    /// county's open cases in deadline order instead of scanning an area range.
+    pub county: Option<String>,
     pub grids: Vec<String>,
     /// Narrow to one area prefix inside the scope.
     pub area_prefix: Option<String>,
@@ -519,6 +525,11 @@ pub async fn list(db: &Db, f: &CaseFilter) -> AppResult<(Vec<Case>, bool)> {
     for pre in &f.prefixes {
         if pre.is_empty() {
             scope.push("1 = 1".to_string());
+        } else if pre.len() == 12 {
+            // A village: cases sit on the village code itself, so the (area, open, deadline)
+            // index serves the queue in deadline order.
+            let a = p(&mut args, Arg::S(pre.clone()));
+            scope.push(format!("area_code = {a}"));
         } else {
             let (lo, hi) = (pre.clone(), format!("{pre}~"));
             let a = p(&mut args, Arg::S(lo));
@@ -534,6 +545,10 @@ pub async fn list(db: &Db, f: &CaseFilter) -> AppResult<(Vec<Case>, bool)> {
         return Ok((Vec::new(), false));
     }
     wh.push(format!("({})", scope.join(" OR ")));
+    if let Some(cc) = &f.county {
+        let a = p(&mut args, Arg::S(cc.clone()));
+        wh.push(format!("county_code = {a}"));
+    }
     if let Some(pre) = &f.area_prefix {
         let a = p(&mut args, Arg::S(pre.clone()));
         let b = p(&mut args, Arg::S(format!("{pre}~")));
@@ -658,21 +673,57 @@ pub async fn recent_open(
         .collect()
 }
 
-/// Open cases below the county level whose deadline has passed, oldest first.
+/// Open cases of a county below the county level whose deadline has passed, in deadline
+/// order after the key `after` (deadline, id), so a sweep never reads a row twice.
 pub async fn due_for_escalation(
     conn: &mut AnyConnection,
+    county: &str,
     now: i64,
+    after: (i64, &str),
     limit: i64,
 ) -> AppResult<Vec<Case>> {
     let rows = sqlx::query(&format!(
-        "SELECT {CASE_COLS} FROM cases WHERE is_open = 1 AND due_at < $1 AND level <> 'county' \
-         AND status NOT IN ('handled', 'verified') ORDER BY due_at LIMIT $2"
+        "SELECT {CASE_COLS} FROM cases WHERE county_code = $1 AND is_open = 1 AND due_at < $2 \
+         AND (due_at > $3 OR (due_at = $3 AND id > $4)) \
+         AND level <> 'county' AND status NOT IN ('handled', 'verified') \
+         ORDER BY due_at, id LIMIT $5"
     ))
+    .bind(county.to_string())
     .bind(now)
+    .bind(after.0)
+    .bind(after.1.to_string())
     .bind(limit)
     .fetch_all(conn)
     .await?;
     Ok(rows.iter().map(row_to_case).collect::<Result<_, _>>()?)
+}
+
+/// Write the escalation of many cases at once (level, organisation, slip, deadline, status).
+pub async fn escalate_many(conn: &mut AnyConnection, cases: &[Case]) -> AppResult<()> {
+    let backend = backend_of(conn);
+    for chunk in crate::db::fixed_chunks(cases) {
+        let sql = format!(
+            "UPDATE cases SET status = v.column2, level = v.column3, org = v.column4, \
+             slipped_level = v.column5, escalations = v.column6, due_at = v.column7, \
+             updated_at = v.column8, assignee_user_id = NULL \
+             FROM (VALUES {}) AS v WHERE cases.id = v.column1",
+            values_list(backend, chunk.len(), 8, "")
+        );
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            q = q
+                .bind(c.id.clone())
+                .bind(c.status.as_str())
+                .bind(c.level.as_str())
+                .bind(c.org.clone())
+                .bind(c.slipped_level.map(Level::as_str))
+                .bind(c.escalations)
+                .bind(c.due_at)
+                .bind(c.updated_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Counts behind the per-area indicators.
@@ -760,7 +811,7 @@ pub async fn insert_notifications(
     rows: &[NotificationRow],
 ) -> AppResult<()> {
     let backend = backend_of(conn);
-    for chunk in rows.chunks(400) {
+    for chunk in crate::db::fixed_chunks(rows) {
         let sql = format!(
             "INSERT INTO notifications (id, county_code, user_id, role, area_code, case_id, kind, \
              body, created_at) VALUES {}",
