@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/unlock", post(admin::unlock))
         .route("/audit", get(admin::audit_log))
         .route("/audit/export", get(admin::audit_export))
+        .route("/inbox", get(cases::inbox))
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/new", get(cases::new_form))
         .route("/cases/follow", get(cases::follow))

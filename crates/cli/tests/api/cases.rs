@@ -111,6 +111,12 @@ async fn villager_raises_and_cadre_works_it(app: Arc<TestApp>) {
 
     // The cadre finds it in the village queue and works it from the case page.
     let cadre = app.login("village_cadre").await;
+    let (status, inbox) = app.get(&cadre, "/inbox").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        inbox.contains("新案件"),
+        "the cadre's inbox has the new case"
+    );
     let (status, queue) = app.get(&cadre, "/cases?queue=org").await;
     assert_eq!(status, StatusCode::OK);
     assert!(queue.contains(&id), "the new case is in the cadre's queue");

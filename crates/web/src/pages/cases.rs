@@ -1212,3 +1212,32 @@ pub async fn mediation(
         Err(e) => Err(c.err(e)),
     }
 }
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage<'a> {
+    c: &'a Ctx,
+    flash: Option<String>,
+    items: Vec<cases::store::Notification>,
+}
+
+/// `/inbox`: what happened to the user's cases and their organisation's (newest first).
+pub async fn inbox(State(st): State<AppState>, c: Ctx) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let roles: Vec<(String, String)> = a
+        .grants
+        .iter()
+        .map(|g| (g.role.as_str().to_string(), g.area_code.clone()))
+        .collect();
+    let items = cases::store::inbox(&st.core.db, &a.user_id, &roles, 100)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(render(
+        &c,
+        InboxPage {
+            c: &c,
+            flash: None,
+            items,
+        },
+    ))
+}
