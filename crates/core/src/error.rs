@@ -195,6 +195,7 @@ pub const ERROR_CODES: &[&str] = &[
     "consent_missing",
     "agreement_required",
     "agreement_unsigned",
+    "file_type",
 ];
 
 impl fmt::Display for FieldError {

@@ -828,3 +828,102 @@ async fn disputes_are_mediated_with_consent_agreement_and_confirmation_reminders
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_are_sniffed_capped_downscaled_and_checked() {
+    use xiangzhi_core::cases::attachments;
+    both(|core| async move {
+        setup(&core).await;
+        let c = created(
+            cases::raise(
+                &core,
+                &villager(),
+                "app",
+                report("road_facility", "小桥护栏断了"),
+            )
+            .await,
+        );
+        let img = image::RgbImage::from_pixel(2560, 1920, image::Rgb([20, 120, 40]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let a = attachments::attach(&core, &villager(), &c.id, "桥.png", png)
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.content_type.as_str(), a.width, a.height),
+            ("image/jpeg", Some(1280), Some(960))
+        );
+        // Not what it claims, not a photo or PDF, too large, empty: refused, nothing stored.
+        expect_code(
+            attachments::attach(
+                &core,
+                &villager(),
+                &c.id,
+                "a.pdf",
+                vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2],
+            )
+            .await,
+            "file_type",
+        );
+        expect_code(
+            attachments::attach(
+                &core,
+                &villager(),
+                &c.id,
+                "a.exe",
+                b"MZ\x90\x00rest".to_vec(),
+            )
+            .await,
+            "file_type",
+        );
+        let mut big = b"%PDF-1.7\n".to_vec();
+        big.resize(attachments::MAX_BYTES + 1, b' ');
+        expect_code(
+            attachments::attach(&core, &villager(), &c.id, "big.pdf", big).await,
+            "upload_too_large",
+        );
+        expect_code(
+            attachments::attach(&core, &villager(), &c.id, "e.pdf", Vec::new()).await,
+            "required",
+        );
+        let other = staff(Role::VillageCadre, VILLAGE_B, AreaLevel::Village);
+        expect_code(
+            attachments::attach(&core, &other, &c.id, "x.pdf", b"%PDF-1.7\n".to_vec()).await,
+            "not_found",
+        );
+        let pdf = attachments::attach(
+            &core,
+            &cadre(),
+            &c.id,
+            "材料.pdf",
+            b"%PDF-1.7\nhello".to_vec(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            attachments::list(&core, &villager(), &c.id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let (_, bytes) = attachments::open(&core, &cadre(), &pdf.id).await.unwrap();
+        assert_eq!(bytes, b"%PDF-1.7\nhello");
+        expect_code(attachments::open(&core, &other, &pdf.id).await, "not_found");
+        // A blob changed on disk is detected.
+        let key: String = sqlx::query_scalar("SELECT storage_key FROM attachments WHERE id = $1")
+            .bind(pdf.id.clone())
+            .fetch_one(&core.db.read)
+            .await
+            .unwrap();
+        std::fs::write(core.data_dir.join("blobs").join(key), b"%PDF-1.7\nforged").unwrap();
+        expect_code(
+            attachments::open(&core, &cadre(), &pdf.id).await,
+            "internal",
+        );
+        assert_eq!(count(&core, "SELECT COUNT(*) FROM attachments").await, 2);
+    })
+    .await;
+}

@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/act", post(cases::act))
         .route("/cases/{id}/mediation", post(cases::mediation))
+        .route("/cases/{id}/attachments", post(cases::attach))
+        .route("/attachments/{id}", get(cases::attachment))
         .merge(api::routes())
         .merge(open311::routes())
         .fallback(not_found)

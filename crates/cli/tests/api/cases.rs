@@ -109,6 +109,50 @@ async fn villager_raises_and_cadre_works_it(app: Arc<TestApp>) {
         .unwrap()
         .to_string();
 
+    // A photo from the phone: stored downscaled, shown on the page, served to those who
+    // may read the case.
+    let (_, page) = app.get(&v, &format!("/cases/{id}")).await;
+    let csrf_v = csrf_of(&page);
+    let img = image::RgbImage::from_pixel(2000, 1000, image::Rgb([10, 90, 200]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let r = v
+        .post(app.url(&format!("/cases/{id}/attachments")))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={}", crate::import::BOUNDARY),
+        )
+        .body(crate::import::multipart(&csrf_v, "", "路灯.png", &png))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&v, &format!("/cases/{id}")).await;
+    let marker = "<img src=\"/attachments/";
+    let at = page.find(marker).expect("the photo is on the case page") + marker.len();
+    let att_id = page[at..].split('"').next().unwrap().to_string();
+    let r = v
+        .get(app.url(&format!("/attachments/{att_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], "image/jpeg");
+    // A file that is not what it claims: refused with the reason.
+    let r = v
+        .post(app.url(&format!("/cases/{id}/attachments")))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={}", crate::import::BOUNDARY),
+        )
+        .body(crate::import::multipart(&csrf_v, "", "证明.pdf", &png))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     // The cadre finds it in the village queue and works it from the case page.
     let cadre = app.login("village_cadre").await;
     let (status, inbox) = app.get(&cadre, "/inbox").await;
@@ -161,6 +205,8 @@ async fn villager_raises_and_cadre_works_it(app: Arc<TestApp>) {
     // Another village's cadre does not see it.
     let other = app.login("village_cadre2").await;
     let (status, _) = app.get(&other, &format!("/cases/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get(&other, &format!("/attachments/{att_id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // The villager's list shows it; the number finds it.
     let (_, mine) = app.get(&v, "/cases").await;

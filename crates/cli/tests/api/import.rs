@@ -8,10 +8,10 @@ use xiangzhi_core::people::xlsx::HEADER;
 
 use crate::helpers::{csrf_of, TestApp};
 
-const BOUNDARY: &str = "----xiangzhi-test-boundary-7MA4YWxkTrZu0gW";
+pub const BOUNDARY: &str = "----xiangzhi-test-boundary-7MA4YWxkTrZu0gW";
 
 /// A multipart/form-data body with the import form's fields.
-fn multipart(csrf: &str, mode: &str, filename: &str, file: &[u8]) -> Vec<u8> {
+pub fn multipart(csrf: &str, mode: &str, filename: &str, file: &[u8]) -> Vec<u8> {
     let mut b = Vec::new();
     for (name, value) in [("csrf", csrf), ("mode", mode)] {
         b.extend_from_slice(

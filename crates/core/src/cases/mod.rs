@@ -6,6 +6,7 @@
 //! [`service::act`] call per transition: permission, one transaction, audit record, timeline
 //! entry, notification.
 
+pub mod attachments;
 pub mod catalogue;
 pub mod demo;
 pub mod intake;

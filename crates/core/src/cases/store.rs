@@ -1207,3 +1207,83 @@ pub async fn confirmations_due(
         })
         .collect()
 }
+
+// ---------------------------------------------------------------- attachments
+
+pub async fn insert_attachment(
+    conn: &mut AnyConnection,
+    a: &super::attachments::Attachment,
+    county: &str,
+    digest: &str,
+    key: &str,
+    uploaded_by: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO attachments (id, case_id, county_code, kind, content_type, size, digest, \
+         storage_key, width, height, name, uploaded_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(a.id.clone())
+    .bind(a.case_id.clone())
+    .bind(county.to_string())
+    .bind(a.kind.clone())
+    .bind(a.content_type.clone())
+    .bind(a.size)
+    .bind(digest.to_string())
+    .bind(key.to_string())
+    .bind(a.width)
+    .bind(a.height)
+    .bind(a.name.clone())
+    .bind(Some(uploaded_by.to_string()).filter(|s| !s.is_empty()))
+    .bind(a.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const ATTACHMENT_COLS: &str =
+    "id, case_id, kind, content_type, size, width, height, name, created_at, digest, storage_key";
+
+fn row_to_attachment(
+    r: &sqlx::any::AnyRow,
+) -> Result<(super::attachments::Attachment, String, String), sqlx::Error> {
+    Ok((
+        super::attachments::Attachment {
+            id: r.try_get(0)?,
+            case_id: r.try_get(1)?,
+            kind: r.try_get(2)?,
+            content_type: r.try_get(3)?,
+            size: r.try_get(4)?,
+            width: r.try_get(5)?,
+            height: r.try_get(6)?,
+            name: r.try_get(7)?,
+            created_at: r.try_get(8)?,
+        },
+        r.try_get(9)?,
+        r.try_get(10)?,
+    ))
+}
+
+pub async fn attachments(db: &Db, case_id: &str) -> AppResult<Vec<super::attachments::Attachment>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ATTACHMENT_COLS} FROM attachments WHERE case_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(case_id.to_string())
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter().map(|r| Ok(row_to_attachment(r)?.0)).collect()
+}
+
+/// An attachment with its digest and storage key.
+pub async fn attachment(
+    db: &Db,
+    id: &str,
+) -> AppResult<Option<(super::attachments::Attachment, String, String)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ATTACHMENT_COLS} FROM attachments WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(row.as_ref().map(row_to_attachment).transpose()?)
+}

@@ -530,6 +530,8 @@ struct CasePage<'a> {
     error: Option<String>,
     /// The mediation record when the case is a dispute handled by this user.
     mediation: Option<cases::store::Mediation>,
+    attachments: Vec<cases::attachments::Attachment>,
+    may_attach: bool,
 }
 
 #[derive(Template)]
@@ -551,6 +553,8 @@ struct CaseVillagerPage<'a> {
     error: Option<String>,
     /// The mediation record when the case is a dispute handled by this user.
     mediation: Option<cases::store::Mediation>,
+    attachments: Vec<cases::attachments::Attachment>,
+    may_attach: bool,
 }
 
 fn actions_for(case: &Case, staff: bool, is_reporter: bool) -> Vec<ActionView> {
@@ -681,6 +685,13 @@ async fn case_page(
         _ => Vec::new(),
     };
     let actions = actions_for(&case, staff && a.is_staff(), is_reporter);
+    let attachments = cases::store::attachments(&st.core.db, &case.id)
+        .await
+        .map_err(|e| c.err(e))?;
+    let may_attach = case.status.is_open()
+        && (is_reporter
+            || a.scope(Permission::CaseHandle)
+                .contains(&case.area_code, case.grid_code.as_deref()));
     let dispute = case.category == cases::Category::Dispute;
     let mediation = if dispute && staff && a.is_staff() {
         Some(
@@ -719,6 +730,8 @@ async fn case_page(
                 staff: true,
                 error,
                 mediation,
+                attachments,
+                may_attach,
             },
         ))
     } else {
@@ -740,6 +753,8 @@ async fn case_page(
                 staff: false,
                 error,
                 mediation: None,
+                attachments,
+                may_attach,
             },
         ))
     }
@@ -1240,4 +1255,78 @@ pub async fn inbox(State(st): State<AppState>, c: Ctx) -> Result<Response, WebEr
             items,
         },
     ))
+}
+
+/// POST `/cases/{id}/attachments`: a photo or a document (multipart: `csrf`, `file`).
+pub async fn attach(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let mut csrf = String::new();
+    let mut name = String::new();
+    let mut bytes = Vec::new();
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|_| c.err(AppError::field("file", "upload_too_large")))?
+    {
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "file" => {
+                name = field.file_name().unwrap_or("").to_string();
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| c.err(AppError::field("file", "upload_too_large")))?
+                    .to_vec();
+            }
+            _ => {}
+        }
+    }
+    c.check_csrf(&csrf)?;
+    match cases::attachments::attach(&st.core, a, &id, &name, bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=acted")).into_response()),
+        Err(e @ AppError::Validation(_)) => {
+            let mut msg = c.msg(e.code()).to_string();
+            for fe in e.fields() {
+                msg.push_str(&format!(" {}", c.msg(&fe.code)));
+            }
+            let mut r = case_page(&st, &c, &id, "", Some(msg)).await?;
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        Err(e) => Err(c.err(e)),
+    }
+}
+
+/// GET `/attachments/{id}`: the bytes, to whoever may read the case.
+pub async fn attachment(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let (att, bytes) = cases::attachments::open(&st.core, a, &id)
+        .await
+        .map_err(|e| c.err(e))?;
+    let disposition = if att.kind == "photo" {
+        "inline".to_string()
+    } else {
+        format!("attachment; filename=\"{}.pdf\"", att.id)
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, att.content_type),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=3600".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
