@@ -35,3 +35,8 @@ pub fn year_of(ms: i64) -> i32 {
         .map(|t| t.year())
         .unwrap_or(1970)
 }
+
+/// A monotonic instant, for measuring how long something took.
+pub fn instant() -> std::time::Instant {
+    std::time::Instant::now()
+}

@@ -32,6 +32,10 @@ pub struct Core {
     pub generation: Arc<AtomicU64>,
     /// Read cache of household list pages (see `people::cache`).
     pub household_cache: Arc<people::cache::HouseholdCache>,
+    /// Bumped after every committed change to cases, for the queue read cache.
+    pub case_generation: Arc<AtomicU64>,
+    /// Read cache of case queue pages (see `people::cache::ReadCache`).
+    pub case_cache: Arc<people::cache::ReadCache<(Vec<cases::store::CaseBrief>, bool)>>,
     /// The case catalogue and area names, in memory.
     pub cases: Arc<cases::catalogue::CaseCache>,
     /// The group-commit writer of new cases.
@@ -57,6 +61,7 @@ impl Core {
             Some(u) if !u.is_empty() => accounts::sms::SmsGateway::Http { url: u.to_string() },
             _ => accounts::sms::SmsGateway::File(data_dir.join("sms-outbox.jsonl")),
         };
+        let case_generation = Arc::new(AtomicU64::new(0));
         Ok(Core {
             keys,
             sms,
@@ -64,7 +69,9 @@ impl Core {
             generation: Arc::new(AtomicU64::new(0)),
             household_cache: Arc::default(),
             cases: Arc::default(),
-            intake: cases::intake::Intake::start(db.clone()),
+            intake: cases::intake::Intake::start(db.clone(), case_generation.clone()),
+            case_generation,
+            case_cache: Arc::default(),
             db,
         })
     }
@@ -77,6 +84,11 @@ impl Core {
     /// The current data generation (see [`Core::generation`]).
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// Record that cases changed (queues must be read again).
+    pub fn cases_changed(&self) {
+        self.case_generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Record that people or households changed.

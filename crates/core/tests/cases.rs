@@ -492,8 +492,20 @@ async fn intake_is_idempotent_offers_duplicates_and_survives_concurrency() {
         let mut anyway = again;
         anyway.not_duplicate = true;
         created(cases::raise(&core, &villager(), "app", anyway).await);
+        // The queue read cache never hides a committed change.
+        let brief = || {
+            let core = core.clone();
+            async move {
+                cases::service::list_brief(&core, &cadre(), Queue::All, None, 1, 200)
+                    .await
+                    .unwrap()
+                    .0
+            }
+        };
+        let before_rows = brief().await;
+        assert_eq!(brief().await, before_rows);
         // A different matter is not a duplicate.
-        created(
+        let fresh = created(
             cases::raise(
                 &core,
                 &villager(),
@@ -502,6 +514,11 @@ async fn intake_is_idempotent_offers_duplicates_and_survives_concurrency() {
             )
             .await,
         );
+        let after_rows = brief().await;
+        assert_eq!(after_rows.len(), before_rows.len() + 1);
+        assert_eq!(after_rows[0].id, fresh.id);
+        act(&core, &cadre(), &fresh, Action::Accept { priority: None }).await;
+        assert_eq!(brief().await[0].status, Status::Accepted);
 
         // 200 concurrent submissions (with 20 repeated keys) make 200 cases with unique numbers.
         let before = count(&core, "SELECT COUNT(*) FROM cases").await;

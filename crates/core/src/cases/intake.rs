@@ -7,6 +7,8 @@
 //! takes the others down with it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -46,9 +48,9 @@ pub struct Intake {
 
 impl Intake {
     /// Start the writer task on the current runtime.
-    pub fn start(db: Db) -> Intake {
+    pub fn start(db: Db, generation: Arc<AtomicU64>) -> Intake {
         let (tx, rx) = mpsc::channel(16 * MAX_BATCH);
-        tokio::spawn(run(db, rx));
+        tokio::spawn(run(db, rx, generation));
         Intake { tx }
     }
 
@@ -75,7 +77,7 @@ impl Intake {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -84,13 +86,15 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let started = std::time::Instant::now();
+        let started = crate::clock::instant();
         let outcome = write_batch(&db, &jobs).await;
         tracing::debug!(
             batch = jobs.len(),
             micros = started.elapsed().as_micros() as u64,
             "case intake batch"
         );
+        // Queues read before this batch are stale now (also after a partial failure).
+        generation.fetch_add(1, Ordering::AcqRel);
         match outcome {
             Ok(results) => reply_all(jobs, results),
             Err(e) if jobs.len() == 1 => {

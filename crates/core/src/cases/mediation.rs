@@ -244,6 +244,7 @@ pub async fn record(core: &Core, actor: &Actor, case_id: &str, step: Step) -> Ap
     )
     .await?;
     tx.commit().await?;
+    core.cases_changed();
     Ok(m)
 }
 

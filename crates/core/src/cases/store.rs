@@ -482,7 +482,7 @@ pub async fn events(db: &Db, case_id: &str) -> AppResult<Vec<CaseEvent>> {
 }
 
 /// Which cases a queue shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CaseFilter {
     /// Area-code prefixes the reader may see (empty: nothing), or grids.
     pub prefixes: Vec<String>,
@@ -513,8 +513,9 @@ pub struct CaseFilter {
     pub by_due: bool,
 }
 
-/// One page of cases and whether more follow.
-pub async fn list(db: &Db, f: &CaseFilter) -> AppResult<(Vec<Case>, bool)> {
+/// The WHERE … ORDER BY … LIMIT … tail of a case query and its arguments (`None` when the
+/// filter can match nothing).
+fn list_tail(f: &CaseFilter) -> Option<(String, Vec<Arg>, i64)> {
     let mut wh: Vec<String> = Vec::new();
     let mut args: Vec<Arg> = Vec::new();
     let p = |args: &mut Vec<Arg>, a: Arg| -> String {
@@ -542,7 +543,7 @@ pub async fn list(db: &Db, f: &CaseFilter) -> AppResult<(Vec<Case>, bool)> {
         scope.push(format!("grid_code = {a}"));
     }
     if scope.is_empty() {
-        return Ok((Vec::new(), false));
+        return None;
     }
     wh.push(format!("({})", scope.join(" OR ")));
     if let Some(cc) = &f.county {
@@ -618,18 +619,38 @@ pub async fn list(db: &Db, f: &CaseFilter) -> AppResult<(Vec<Case>, bool)> {
     let limit = f.limit.clamp(1, 1000);
     let lim = p(&mut args, Arg::I(limit + 1));
     let off = p(&mut args, Arg::I(f.offset.max(0)));
-    let sql = format!(
-        "SELECT {CASE_COLS} FROM cases WHERE {} ORDER BY {order} LIMIT {lim} OFFSET {off}",
-        wh.join(" AND ")
-    );
-    let mut q = sqlx::query(&sql);
+    Some((
+        format!(
+            "WHERE {} ORDER BY {order} LIMIT {lim} OFFSET {off}",
+            wh.join(" AND ")
+        ),
+        args,
+        limit,
+    ))
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     for a in args {
         q = match a {
             Arg::S(s) => q.bind(s),
             Arg::I(i) => q.bind(i),
         };
     }
-    let rows = q.fetch_all(&db.read).await?;
+    q
+}
+
+/// One page of cases and whether more follow.
+pub async fn list(db: &Db, f: &CaseFilter) -> AppResult<(Vec<Case>, bool)> {
+    let Some((tail, args, limit)) = list_tail(f) else {
+        return Ok((Vec::new(), false));
+    };
+    let sql = format!("SELECT {CASE_COLS} FROM cases {tail}");
+    let rows = bind_all(sqlx::query(&sql), args)
+        .fetch_all(&db.read)
+        .await?;
     let more = rows.len() as i64 > limit;
     let cases = rows
         .iter()
@@ -637,6 +658,50 @@ pub async fn list(db: &Db, f: &CaseFilter) -> AppResult<(Vec<Case>, bool)> {
         .map(row_to_case)
         .collect::<Result<Vec<_>, _>>()?;
     Ok((cases, more))
+}
+
+/// What a queue row shows of a case (a narrow read: lists are the hot path).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CaseBrief {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub type_code: String,
+    pub status: Status,
+    pub org: String,
+    pub escalations: i64,
+    pub due_at: i64,
+}
+
+/// One page of queue rows and whether more follow.
+pub async fn list_brief(db: &Db, f: &CaseFilter) -> AppResult<(Vec<CaseBrief>, bool)> {
+    let Some((tail, args, limit)) = list_tail(f) else {
+        return Ok((Vec::new(), false));
+    };
+    let sql = format!(
+        "SELECT id, number, title, type_code, status, org, escalations, due_at FROM cases {tail}"
+    );
+    let rows = bind_all(sqlx::query(&sql), args)
+        .fetch_all(&db.read)
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let briefs = rows
+        .iter()
+        .take(limit as usize)
+        .map(|r| {
+            Ok(CaseBrief {
+                id: r.try_get(0)?,
+                number: r.try_get(1)?,
+                title: r.try_get(2)?,
+                type_code: r.try_get(3)?,
+                status: Status::parse(&r.try_get::<String, _>(4)?).ok_or_else(|| bad("status"))?,
+                org: r.try_get(5)?,
+                escalations: r.try_get(6)?,
+                due_at: r.try_get(7)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok((briefs, more))
 }
 
 enum Arg {

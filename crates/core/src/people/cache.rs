@@ -13,24 +13,34 @@ use super::model::HouseholdSummary;
 pub const TTL_MS: i64 = 2_000;
 const MAX_ENTRIES: usize = 4_096;
 
-type Page = Arc<(Vec<HouseholdSummary>, i64)>;
+/// The household list cache.
+pub type HouseholdCache = ReadCache<(Vec<HouseholdSummary>, i64)>;
 
-/// See the module documentation.
-#[derive(Debug, Default)]
-pub struct HouseholdCache {
-    inner: Mutex<HashMap<String, (u64, i64, Page)>>,
+/// A read cache of list pages: entries keyed by an authorised filter, valid while the
+/// generation they were read at is current and for at most [`TTL_MS`].
+#[derive(Debug)]
+pub struct ReadCache<T> {
+    inner: Mutex<HashMap<String, (u64, i64, Arc<T>)>>,
 }
 
-impl HouseholdCache {
+impl<T> Default for ReadCache<T> {
+    fn default() -> Self {
+        ReadCache {
+            inner: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T> ReadCache<T> {
     /// A page read at `generation`, if still valid at `now`.
-    pub fn get(&self, key: &str, generation: u64, now: i64) -> Option<Page> {
+    pub fn get(&self, key: &str, generation: u64, now: i64) -> Option<Arc<T>> {
         let m = self.inner.lock().ok()?;
         let (g, at, page) = m.get(key)?;
         (*g == generation && now - at < TTL_MS).then(|| page.clone())
     }
 
     /// Remember a page read at `generation`.
-    pub fn put(&self, key: String, generation: u64, now: i64, page: Page) {
+    pub fn put(&self, key: String, generation: u64, now: i64, page: Arc<T>) {
         if let Ok(mut m) = self.inner.lock() {
             if m.len() >= MAX_ENTRIES {
                 m.retain(|_, (g, at, _)| *g == generation && now - *at < TTL_MS);

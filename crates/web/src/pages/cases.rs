@@ -50,12 +50,16 @@ fn badge(s: Status) -> &'static str {
 }
 
 fn due_text(c: &Ctx, case: &Case, now: i64) -> (String, bool) {
-    if !case.status.is_open() {
+    due_text_of(c, case.status, case.due_at, now)
+}
+
+fn due_text_of(c: &Ctx, status: Status, due_at: i64, now: i64) -> (String, bool) {
+    if !status.is_open() {
         return (String::new(), false);
     }
     let day = 24 * 3600 * 1000;
     let hour = 3600 * 1000;
-    let d = case.due_at - now;
+    let d = due_at - now;
     let (n, unit) = if d.abs() >= day {
         (d.abs() / day, c.t("case.days"))
     } else {
@@ -76,8 +80,8 @@ fn type_name(c: &Ctx, cat: &catalogue::Loaded, code: &str) -> String {
     }
 }
 
-fn row(c: &Ctx, cat: &catalogue::Loaded, x: Case, now: i64) -> Row {
-    let (due_text, overdue) = due_text(c, &x, now);
+fn row(c: &Ctx, cat: &catalogue::Loaded, x: cases::store::CaseBrief, now: i64) -> Row {
+    let (due_text, overdue) = due_text_of(c, x.status, x.due_at, now);
     Row {
         type_name: type_name(c, cat, &x.type_code),
         status: x.status.as_str(),
@@ -140,7 +144,7 @@ pub async fn list(
     let cat = catalogue::loaded(&st.core).await.map_err(|e| c.err(e))?;
     let now = clock::now_ms();
     if !a.can(Permission::CaseRead) {
-        let (items, _) = cases::list(&st.core, a, Queue::Raised, None, 1, 100)
+        let (items, _) = cases::service::list_brief(&st.core, a, Queue::Raised, None, 1, 100)
             .await
             .map_err(|e| c.err(e))?;
         let rows = items.into_iter().map(|x| row(&c, &cat, x, now)).collect();
@@ -155,7 +159,7 @@ pub async fn list(
     }
     let queue = Queue::parse(&q.queue).unwrap_or(Queue::Org);
     let page = q.page.unwrap_or(1).max(1);
-    let (items, more) = cases::list(&st.core, a, queue, None, page, 30)
+    let (items, more) = cases::service::list_brief(&st.core, a, queue, None, page, 30)
         .await
         .map_err(|e| c.err(e))?;
     let rows = items.into_iter().map(|x| row(&c, &cat, x, now)).collect();
@@ -957,7 +961,7 @@ struct BoardPage<'a> {
 pub async fn board(State(st): State<AppState>, c: Ctx) -> Result<Response, WebError> {
     let a = c.actor()?;
     let cat = catalogue::loaded(&st.core).await.map_err(|e| c.err(e))?;
-    let (items, _) = cases::list(&st.core, a, Queue::Org, None, 1, 200)
+    let (items, _) = cases::service::list_brief(&st.core, a, Queue::Org, None, 1, 200)
         .await
         .map_err(|e| c.err(e))?;
     let now = clock::now_ms();
