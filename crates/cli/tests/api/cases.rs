@@ -301,6 +301,24 @@ async fn api_intake_is_idempotent_and_refuses_bad_input(app: Arc<TestApp>) {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["timeline"].as_array().unwrap().len(), 2);
     let r = http
+        .get(app.url(&format!("/api/v1/cases/{id}/attachments")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!([]));
+    // Mediation is for disputes only: 409 with the reason.
+    let r = http
+        .post(app.url(&format!("/api/v1/cases/{id}/mediation")))
+        .bearer_auth(&t)
+        .json(&json!({"step": "consent", "party": "a", "consent": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "not_a_dispute");
+    let r = http
         .get(app.url("/api/v1/cases?queue=overdue"))
         .bearer_auth(&t)
         .send()

@@ -553,3 +553,78 @@ pub async fn read_tip(
     let tip = tips::read(&st.core, a, &id).await.or_api(&c)?;
     Ok(no_store(Json(tip).into_response()))
 }
+
+/// Attach a photo (JPEG, PNG) or a PDF to a case: multipart with a `file` field. The type is
+/// read from the content; photos are stored downscaled.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", operation_id = "attach_to_case",
+    params(("id" = String, Path)),
+    request_body(content = String, content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = Object), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn attach(
+    State(st): State<AppState>,
+    c: Ctx,
+    p: Result<Path<String>, PathRejection>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let id = path(&c, p)?;
+    let mut name = String::new();
+    let mut bytes = Vec::new();
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|_| WebError::api(AppError::field("file", "upload_too_large"), c.lang))?
+    {
+        if field.name() == Some("file") {
+            name = field.file_name().unwrap_or("").to_string();
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|_| WebError::api(AppError::field("file", "upload_too_large"), c.lang))?
+                .to_vec();
+        }
+    }
+    let att = cases::attachments::attach(&st.core, a, &id, &name, bytes)
+        .await
+        .or_api(&c)?;
+    Ok((StatusCode::CREATED, Json(att)).into_response())
+}
+
+/// The attachments of a case (their bytes are at `/attachments/{id}`).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", tag = "cases", operation_id = "case_attachments",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ApiError)))]
+pub async fn attachments(
+    State(st): State<AppState>,
+    c: Ctx,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let id = path(&c, p)?;
+    let v = cases::attachments::list(&st.core, a, &id)
+        .await
+        .or_api(&c)?;
+    Ok(Json(v).into_response())
+}
+
+/// A step of the mediation of a dispute: `{"step": "consent", "party": "a", "consent": true}`,
+/// `{"step": "session", "note": "…"}`, `{"step": "agreement", "text": "…",
+/// "parties_signed": true, "mediator_signed": true}`.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/mediation", tag = "cases", operation_id = "mediation_step",
+    params(("id" = String, Path)),
+    request_body(content = Object, description = "a mediation step"),
+    responses((status = 200, body = Object), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn mediation(
+    State(st): State<AppState>,
+    c: Ctx,
+    p: Result<Path<String>, PathRejection>,
+    b: Result<Json<cases::mediation::Step>, JsonRejection>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let id = path(&c, p)?;
+    let step = body(&c, b)?;
+    let m = cases::mediation::record(&st.core, a, &id, step)
+        .await
+        .or_api(&c)?;
+    Ok(Json(m).into_response())
+}

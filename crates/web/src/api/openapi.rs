@@ -33,6 +33,8 @@ use crate::state::AppState;
         (name = "people", description = "People and households, import and export"),
         (name = "audit", description = "The audit log (audit administrator)"),
         (name = "accounts", description = "Villager self-registration and its confirmation"),
+        (name = "cases", description = "Cases: the catalogue, raising, queues, transitions, mediation, attachments, indicators, the inbox"),
+        (name = "tips", description = "Confidential tips (扫黑除恶 线索)"),
         (name = "meta", description = "This document"),
     )
 )]
