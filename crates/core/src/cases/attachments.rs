@@ -250,6 +250,7 @@ pub async fn open(core: &Core, actor: &Actor, id: &str) -> AppResult<(Attachment
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -23,6 +23,11 @@ use crate::{clock, Core};
 /// The largest batch written in one transaction.
 pub const MAX_BATCH: usize = 1024;
 
+/// (role, area) of an organisation that hears about new cases.
+type Recipients = (Option<String>, Option<String>);
+/// (county, first case id, first number, how many) of the new cases an organisation hears of.
+type Grouped = (String, String, String, usize);
+
 /// Who hears about a new case.
 #[derive(Debug, Clone)]
 pub struct Recipient {
@@ -175,9 +180,7 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> AppResult<Vec<(Case, bool)>> {
     let mut rows = Vec::with_capacity(fresh.len());
     let mut events = Vec::with_capacity(fresh.len());
     let mut notes = Vec::new();
-    // (role, area) → (county, first case id, first number, count)
-    let mut grouped: BTreeMap<(Option<String>, Option<String>), (String, String, String, usize)> =
-        BTreeMap::new();
+    let mut grouped: BTreeMap<Recipients, Grouped> = BTreeMap::new();
     for &i in &fresh {
         let Some(c) = cases[i].clone() else { continue };
         let j = &jobs[i];

@@ -304,6 +304,7 @@ pub async fn remind(core: &Core, now: i64) -> AppResult<usize> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

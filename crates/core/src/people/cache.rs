@@ -16,11 +16,14 @@ const MAX_ENTRIES: usize = 4_096;
 /// The household list cache.
 pub type HouseholdCache = ReadCache<(Vec<HouseholdSummary>, i64)>;
 
+/// (generation read at, time read at, page).
+type Entry<T> = (u64, i64, Arc<T>);
+
 /// A read cache of list pages: entries keyed by an authorised filter, valid while the
 /// generation they were read at is current and for at most [`TTL_MS`].
 #[derive(Debug)]
 pub struct ReadCache<T> {
-    inner: Mutex<HashMap<String, (u64, i64, Arc<T>)>>,
+    inner: Mutex<HashMap<String, Entry<T>>>,
 }
 
 impl<T> Default for ReadCache<T> {
