@@ -118,7 +118,22 @@ async fn demo_verify_backup_in(dir: std::path::PathBuf, db_args: Vec<String>) {
     )
     .expect("JSON");
     let list = accounts.as_array().expect("a JSON list");
-    assert_eq!(list.len(), 10);
+    assert_eq!(list.len(), 11);
+    // The Open311 key of the demo integration, and it works.
+    let open311: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("demo-open311.json")).expect("demo-open311.json"),
+    )
+    .expect("JSON");
+    assert_eq!(open311["jurisdiction_id"], "139921000000");
+    let key = open311["api_key"].as_str().expect("api_key").to_string();
+    let r = reqwest::Client::new()
+        .get(format!(
+            "{base}/open311/v2/servicerequestupdates.json?api_key={key}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
     for a in list {
         for key in ["username", "password", "role", "area_code", "totp_secret"] {
             assert!(a.get(key).is_some(), "{key} in {a}");
