@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(admin::audit_log))
         .route("/audit/export", get(admin::audit_export))
         .route("/inbox", get(cases::inbox))
+        .route("/duty", get(cases::duty).post(cases::add_duty))
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/new", get(cases::new_form))
         .route("/cases/follow", get(cases::follow))

@@ -382,7 +382,75 @@ async fn tips_stay_confidential(app: Arc<TestApp>) {
     assert_eq!(app.count("audit_log", "action = 'tip.read'").await, 1);
 }
 
+async fn duty_roster_sends_emergencies_to_whoever_is_on_duty(app: Arc<TestApp>) {
+    let cadre = app.login("village_cadre").await;
+    let (status, page) = app.get(&cadre, "/duty").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_of(&page);
+    let area = app.account("village_cadre").area_code.clone();
+    let post = |username: &'static str, starts: String, ends: String| {
+        let cadre = cadre.clone();
+        let url = app.url("/duty");
+        let (csrf, area) = (csrf.clone(), area.clone());
+        async move {
+            cadre
+                .post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("area_code", area.as_str()),
+                    ("username", username),
+                    ("starts", starts.as_str()),
+                    ("ends", ends.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let cst = |h: i64| {
+        xiangzhi_core::clock::format_ms(xiangzhi_core::clock::now_ms() + h * 3_600_000)
+            .replace(' ', "T")
+    };
+    // Ending before it starts, and somebody who does not work here: refused, with the field.
+    let r = post("grid_worker", cst(2), cst(1)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post("village_cadre2", cst(-1), cst(8)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("duty_roster", "").await, 0);
+    let r = post("grid_worker", cst(-1), cst(8)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&cadre, "/duty").await;
+    assert!(page.contains("正在值班"), "{page}");
+    // An emergency in the village reaches the grid worker on duty at once.
+    let villager = app.account_by_role("villager").clone();
+    let v = app.login(&villager.username).await;
+    let (_, form) = app.get(&v, "/cases/new?type=emergency").await;
+    assert!(form.contains("110"), "the emergency numbers come first");
+    let r = v
+        .post(app.url("/cases"))
+        .form(&[
+            ("csrf", csrf_of(&form).as_str()),
+            ("type_code", "emergency"),
+            ("area_code", villager.area_code.as_str()),
+            ("description", "老人在家摔倒无法起身"),
+            ("submission", "emergency-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let grid = app.actor("grid_worker").await;
+    let n = app
+        .count(
+            "notifications",
+            &format!("user_id = '{}' AND kind = 'case.emergency'", grid.user_id),
+        )
+        .await;
+    assert_eq!(n, 1);
+}
+
 crate::both_backends!(
+    duty_roster_sends_emergencies_to_whoever_is_on_duty,
     villager_raises_and_cadre_works_it,
     api_intake_is_idempotent_and_refuses_bad_input,
     tips_stay_confidential

@@ -9,6 +9,7 @@
 pub mod attachments;
 pub mod catalogue;
 pub mod demo;
+pub mod duty;
 pub mod intake;
 pub mod mediation;
 pub mod model;

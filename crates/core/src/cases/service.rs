@@ -803,6 +803,11 @@ pub async fn list_brief(
     Ok(page)
 }
 
+/// (role, area, kind) of an organisation's notice.
+type NoticeKey = (Option<String>, Option<String>, &'static str);
+/// (county, first case id, first number, how many) of the cases one notice is about.
+type NoticeGroup = (String, String, String, usize);
+
 /// The county code shared by every prefix and grid of a scope, if there is one.
 fn common_county(prefixes: &[String], grids: &[String]) -> Option<String> {
     if prefixes.iter().any(|p| p.len() >= 12) {
@@ -827,15 +832,23 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
     const BATCH: i64 = 2000;
     for county in counties {
         let mut after = (i64::MIN, String::new());
+        let mut big = false;
         loop {
             let mut tx = core.db.write.begin().await?;
             let due = store::due_for_escalation(&mut tx, &county, now, (after.0, &after.1), BATCH)
                 .await?;
             let Some(last) = due.last() else { break };
+            if due.len() as i64 == BATCH && !big {
+                // Many cases at once (after downtime, or a holiday): rows all over the table.
+                crate::db::bulk_cache(&mut tx, core.db.backend, true).await?;
+                big = true;
+            }
             after = (last.due_at, last.id.clone());
             let n = due.len();
             let mut events = Vec::with_capacity(n);
-            let mut notes = Vec::with_capacity(2 * n);
+            let mut notes = Vec::new();
+            let mut grouped: std::collections::BTreeMap<NoticeKey, NoticeGroup> =
+                std::collections::BTreeMap::new();
             let mut changed = Vec::with_capacity(n);
             for mut c in due {
                 let Some(t) = cat.types.get(&c.type_code).cloned() else {
@@ -860,16 +873,38 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
                     actor_id: None,
                     data_json: None,
                 });
-                notes.extend(notifications_for(
-                    &c,
-                    &Action::Escalate {
-                        reason: String::new(),
-                    },
-                    &ch,
-                    slipped,
-                    now,
-                ));
+                // One notice per organisation and kind per batch, not one per case.
+                if let Some(from) = slipped {
+                    for (r, kind) in [
+                        (level_recipient(c.level, &c.area_code), "case.escalated"),
+                        (level_recipient(from, &c.area_code), "case.slipped"),
+                    ] {
+                        let e = grouped
+                            .entry((r.role, r.area_code, kind))
+                            .or_insert_with(|| {
+                                (c.county_code.clone(), c.id.clone(), c.number.clone(), 0)
+                            });
+                        e.3 += 1;
+                    }
+                }
                 changed.push(c);
+            }
+            for ((role, area, kind), (county, case_id, number, count)) in grouped {
+                notes.push(NotificationRow {
+                    id: clock::new_id(),
+                    county_code: county,
+                    user_id: None,
+                    role,
+                    area_code: area,
+                    case_id: (count == 1).then_some(case_id),
+                    kind: kind.into(),
+                    body: if count == 1 {
+                        number
+                    } else {
+                        format!("{number} +{}", count - 1)
+                    },
+                    created_at: now,
+                });
             }
             store::escalate_many(&mut tx, &changed).await?;
             store::insert_events(&mut tx, &events).await?;
@@ -897,6 +932,10 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
             if (n as i64) < BATCH {
                 break;
             }
+        }
+        if big {
+            let mut conn = core.db.write.acquire().await?;
+            crate::db::bulk_cache(&mut conn, core.db.backend, false).await?;
         }
     }
     Ok(total)

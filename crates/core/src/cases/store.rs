@@ -1352,3 +1352,28 @@ pub async fn attachment(
     .await?;
     Ok(row.as_ref().map(row_to_attachment).transpose()?)
 }
+
+/// Shifts of an area ending after `from`, with the user's display name.
+pub async fn duty_list(db: &Db, area: &str, from: i64) -> AppResult<Vec<super::duty::Shift>> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.area_code, d.user_id, u.display_name, d.starts_at, d.ends_at \
+         FROM duty_roster d JOIN users u ON u.id = d.user_id \
+         WHERE d.area_code = $1 AND d.ends_at > $2 ORDER BY d.starts_at LIMIT 200",
+    )
+    .bind(area.to_string())
+    .bind(from)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(super::duty::Shift {
+                id: r.try_get(0)?,
+                area_code: r.try_get(1)?,
+                user_id: r.try_get(2)?,
+                display_name: r.try_get(3)?,
+                starts_at: r.try_get(4)?,
+                ends_at: r.try_get(5)?,
+            })
+        })
+        .collect()
+}

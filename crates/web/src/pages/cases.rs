@@ -1334,3 +1334,117 @@ pub async fn attachment(
     )
         .into_response())
 }
+
+#[derive(Template)]
+#[template(path = "cases/duty.html")]
+struct DutyPage<'a> {
+    c: &'a Ctx,
+    flash: Option<String>,
+    area_code: String,
+    area_name: String,
+    shifts: Vec<cases::duty::Shift>,
+    now: i64,
+    error: Option<String>,
+}
+
+/// The area whose roster a user keeps: their first area where they manage cases.
+fn duty_area(c: &Ctx) -> Result<(String, String), WebError> {
+    let a = c.actor()?;
+    a.grants
+        .iter()
+        .find(|g| xiangzhi_core::authz::role_permits(g.role, Permission::CaseManage))
+        .map(|g| (g.area_code.clone(), g.area_name.clone()))
+        .ok_or_else(|| c.err(AppError::Forbidden))
+}
+
+async fn duty_page(
+    st: &AppState,
+    c: &Ctx,
+    error: Option<String>,
+    done: &str,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let (area_code, area_name) = duty_area(c)?;
+    let now = clock::now_ms();
+    let shifts = cases::duty::list(&st.core, a, &area_code, now)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(render(
+        c,
+        DutyPage {
+            c,
+            flash: flash(c, done),
+            area_code,
+            area_name,
+            shifts,
+            now,
+            error,
+        },
+    ))
+}
+
+/// `/duty`: who is on duty for the village or township, now and next (值守, 错时).
+pub async fn duty(
+    State(st): State<AppState>,
+    c: Ctx,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, WebError> {
+    duty_page(&st, &c, None, &q.done).await
+}
+
+#[derive(Deserialize)]
+pub struct DutyForm {
+    pub csrf: String,
+    pub area_code: String,
+    pub username: String,
+    pub starts: String,
+    pub ends: String,
+}
+
+/// A `datetime-local` value in China Standard Time, as ms since the epoch.
+fn local_ms(s: &str) -> Option<i64> {
+    chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .map(|t| t.and_utc().timestamp_millis() - 8 * 3600 * 1000)
+}
+
+/// POST `/duty`: add a shift.
+pub async fn add_duty(
+    State(st): State<AppState>,
+    c: Ctx,
+    Form(f): Form<DutyForm>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    c.check_csrf(&f.csrf)?;
+    let result = match (local_ms(&f.starts), local_ms(&f.ends)) {
+        (Some(s), Some(e)) => cases::duty::add(&st.core, a, &f.area_code, &f.username, s, e)
+            .await
+            .map(|_| ()),
+        (None, _) => Err(AppError::field("starts_at", "invalid")),
+        (_, None) => Err(AppError::field("ends_at", "invalid")),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/duty?done=saved").into_response()),
+        Err(e @ AppError::Validation(_)) => {
+            let mut msg = String::new();
+            for fe in e.fields() {
+                msg.push_str(&format!(
+                    "{}：{} ",
+                    c.t(&format!(
+                        "duty.{}",
+                        if fe.field == "username" {
+                            "username_field"
+                        } else {
+                            fe.field.as_str()
+                        }
+                    )),
+                    c.msg(&fe.code)
+                ));
+            }
+            let mut r = duty_page(&st, &c, Some(msg), "").await?;
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        Err(e) => Err(c.err(e)),
+    }
+}
