@@ -749,7 +749,7 @@ pub async fn due_for_escalation(
 ) -> AppResult<Vec<Case>> {
     let rows = sqlx::query(&format!(
         "SELECT {CASE_COLS} FROM cases WHERE county_code = $1 AND is_open = 1 AND due_at < $2 \
-         AND (due_at > $3 OR (due_at = $3 AND id > $4)) \
+         AND due_at >= $3 AND (due_at > $3 OR id > $4) \
          AND level <> 'county' AND status NOT IN ('handled', 'verified') \
          ORDER BY due_at, id LIMIT $5"
     ))
