@@ -16,56 +16,7 @@ use crate::error::AppResult;
 /// PostgreSQL (and the database write lock on SQLite), so concurrent writers line up and the
 /// chain never forks.
 pub async fn record(conn: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> AppResult<i64> {
-    let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut *conn)
-        .await?;
-    let seq: i64 = row.try_get(0)?;
-    let prev_hash: String = row.try_get(1)?;
-    let mut r = AuditRecord {
-        seq,
-        at: clock::now_ms(),
-        actor_id: (!actor.user_id.is_empty()).then(|| actor.user_id.clone()),
-        actor_name: actor.username.clone(),
-        on_behalf_of: actor.on_behalf_of.clone(),
-        action: e.action.to_string(),
-        object_type: e.object_type.to_string(),
-        object_id: e.object_id.to_string(),
-        area_code: e.area_code.map(str::to_string),
-        source: actor.source.clone(),
-        before_digest: e.before.as_ref().map(snapshot_digest),
-        after_digest: e.after.as_ref().map(snapshot_digest),
-        detail: e.detail,
-        prev_hash,
-        hash: String::new(),
-    };
-    r.hash = chain_hash(&r);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, actor_name, on_behalf_of, action, object_type, \
-         object_id, area_code, source, before_digest, after_digest, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(r.seq)
-    .bind(r.at)
-    .bind(r.actor_id.clone())
-    .bind(r.actor_name.clone())
-    .bind(r.on_behalf_of.clone())
-    .bind(r.action.clone())
-    .bind(r.object_type.clone())
-    .bind(r.object_id.clone())
-    .bind(r.area_code.clone())
-    .bind(r.source.clone())
-    .bind(r.before_digest.clone())
-    .bind(r.after_digest.clone())
-    .bind(r.detail.clone())
-    .bind(r.prev_hash.clone())
-    .bind(r.hash.clone())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(r.hash)
-        .execute(&mut *conn)
-        .await?;
-    Ok(seq)
+    record_many(conn, vec![(actor, e)]).await
 }
 
 /// Append many records at once inside the caller's transaction: one head bump, multi-row
@@ -74,9 +25,9 @@ pub async fn record(conn: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> Ap
 pub async fn record_many(
     conn: &mut AnyConnection,
     entries: Vec<(&Actor, Entry<'_>)>,
-) -> AppResult<()> {
+) -> AppResult<i64> {
     if entries.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let n = entries.len() as i64;
     let row = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
@@ -140,7 +91,7 @@ pub async fn record_many(
         .bind(prev_hash)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    Ok(last)
 }
 
 fn row_to_record(row: &sqlx::any::AnyRow) -> Result<AuditRecord, sqlx::Error> {

@@ -23,10 +23,50 @@ use crate::{clock, Core};
 /// The largest batch written in one transaction.
 pub const MAX_BATCH: usize = 1024;
 
-/// (role, area) of an organisation that hears about new cases.
-type Recipients = (Option<String>, Option<String>);
-/// (county, first case id, first number, how many) of the new cases an organisation hears of.
-type Grouped = (String, String, String, usize);
+/// (role, area, kind) of an organisation's notice.
+type NoticeKey = (Option<String>, Option<String>, &'static str);
+/// (county, first case id, first number, how many) of the cases one notice is about.
+type NoticeGroup = (String, String, String, usize);
+
+/// Notices to organisations gathered over a batch: one per organisation and kind, naming
+/// the first case and how many more (a digest, not a flood).
+#[derive(Debug, Default)]
+pub struct Notices(BTreeMap<NoticeKey, NoticeGroup>);
+
+impl Notices {
+    /// Count a case towards the notice of `role` on `area` of this `kind`.
+    pub fn add(&mut self, r: &Recipient, kind: &'static str, c: &Case) {
+        let e = self
+            .0
+            .entry((r.role.clone(), r.area_code.clone(), kind))
+            .or_insert_with(|| (c.county_code.clone(), c.id.clone(), c.number.clone(), 0));
+        e.3 += 1;
+    }
+
+    /// The inbox rows.
+    pub fn into_rows(self, now: i64) -> Vec<NotificationRow> {
+        self.0
+            .into_iter()
+            .map(
+                |((role, area, kind), (county, case_id, number, count))| NotificationRow {
+                    id: clock::new_id(),
+                    county_code: county,
+                    user_id: None,
+                    role,
+                    area_code: area,
+                    case_id: (count == 1).then_some(case_id),
+                    kind: kind.into(),
+                    body: if count == 1 {
+                        number
+                    } else {
+                        format!("{number} +{}", count - 1)
+                    },
+                    created_at: now,
+                },
+            )
+            .collect()
+    }
+}
 
 /// Who hears about a new case.
 #[derive(Debug, Clone)]
@@ -180,7 +220,7 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> AppResult<Vec<(Case, bool)>> {
     let mut rows = Vec::with_capacity(fresh.len());
     let mut events = Vec::with_capacity(fresh.len());
     let mut notes = Vec::new();
-    let mut grouped: BTreeMap<Recipients, Grouped> = BTreeMap::new();
+    let mut grouped = Notices::default();
     for &i in &fresh {
         let Some(c) = cases[i].clone() else { continue };
         let j = &jobs[i];
@@ -221,10 +261,7 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> AppResult<Vec<(Case, bool)>> {
                 });
             } else {
                 // Everyday reports: one inbox entry per organisation per batch, not a flood.
-                let e = grouped
-                    .entry((r.role.clone(), r.area_code.clone()))
-                    .or_insert_with(|| (c.county_code.clone(), c.id.clone(), c.number.clone(), 0));
-                e.3 += 1;
+                grouped.add(r, "case.new", &c);
             }
         }
         rows.push(NewCaseRow {
@@ -234,23 +271,7 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> AppResult<Vec<(Case, bool)>> {
         });
     }
     let now = clock::now_ms();
-    for ((role, area), (county, case_id, number, count)) in grouped {
-        notes.push(NotificationRow {
-            id: clock::new_id(),
-            county_code: county,
-            user_id: None,
-            role,
-            area_code: area,
-            case_id: (count == 1).then_some(case_id),
-            kind: "case.new".into(),
-            body: if count == 1 {
-                number
-            } else {
-                format!("{number} +{}", count - 1)
-            },
-            created_at: now,
-        });
-    }
+    notes.extend(grouped.into_rows(now));
     store::insert_cases(&mut tx, &rows).await?;
     store::insert_events(&mut tx, &events).await?;
     store::insert_notifications(&mut tx, &notes).await?;

@@ -803,11 +803,6 @@ pub async fn list_brief(
     Ok(page)
 }
 
-/// (role, area, kind) of an organisation's notice.
-type NoticeKey = (Option<String>, Option<String>, &'static str);
-/// (county, first case id, first number, how many) of the cases one notice is about.
-type NoticeGroup = (String, String, String, usize);
-
 /// The county code shared by every prefix and grid of a scope, if there is one.
 fn common_county(prefixes: &[String], grids: &[String]) -> Option<String> {
     if prefixes.iter().any(|p| p.len() >= 12) {
@@ -847,8 +842,7 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
             let n = due.len();
             let mut events = Vec::with_capacity(n);
             let mut notes = Vec::new();
-            let mut grouped: std::collections::BTreeMap<NoticeKey, NoticeGroup> =
-                std::collections::BTreeMap::new();
+            let mut grouped = intake::Notices::default();
             let mut changed = Vec::with_capacity(n);
             for mut c in due {
                 let Some(t) = cat.types.get(&c.type_code).cloned() else {
@@ -879,33 +873,12 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
                         (level_recipient(c.level, &c.area_code), "case.escalated"),
                         (level_recipient(from, &c.area_code), "case.slipped"),
                     ] {
-                        let e = grouped
-                            .entry((r.role, r.area_code, kind))
-                            .or_insert_with(|| {
-                                (c.county_code.clone(), c.id.clone(), c.number.clone(), 0)
-                            });
-                        e.3 += 1;
+                        grouped.add(&r, kind, &c);
                     }
                 }
                 changed.push(c);
             }
-            for ((role, area, kind), (county, case_id, number, count)) in grouped {
-                notes.push(NotificationRow {
-                    id: clock::new_id(),
-                    county_code: county,
-                    user_id: None,
-                    role,
-                    area_code: area,
-                    case_id: (count == 1).then_some(case_id),
-                    kind: kind.into(),
-                    body: if count == 1 {
-                        number
-                    } else {
-                        format!("{number} +{}", count - 1)
-                    },
-                    created_at: now,
-                });
-            }
+            notes.extend(grouped.into_rows(now));
             store::escalate_many(&mut tx, &changed).await?;
             store::insert_events(&mut tx, &events).await?;
             store::insert_notifications(&mut tx, &notes).await?;

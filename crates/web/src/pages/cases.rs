@@ -538,29 +538,6 @@ struct CasePage<'a> {
     may_attach: bool,
 }
 
-#[derive(Template)]
-#[template(path = "cases/case_villager.html")]
-struct CaseVillagerPage<'a> {
-    c: &'a Ctx,
-    flash: Option<String>,
-    cs: Case,
-    type_name: String,
-    status_label: &'static str,
-    badge: &'static str,
-    due: String,
-    due_text: String,
-    overdue: bool,
-    attrs: Vec<(String, String)>,
-    events: Vec<CaseEvent>,
-    actions: Vec<ActionView>,
-    staff: bool,
-    error: Option<String>,
-    /// The mediation record when the case is a dispute handled by this user.
-    mediation: Option<cases::store::Mediation>,
-    attachments: Vec<cases::attachments::Attachment>,
-    may_attach: bool,
-}
-
 fn actions_for(case: &Case, staff: bool, is_reporter: bool) -> Vec<ActionView> {
     use Status as S;
     let a = |action, label, input, primary| ActionView {
@@ -715,53 +692,28 @@ async fn case_page(
         "created" => Some(format!("{} {}", c.t("case.done.created"), case.number)),
         other => flash(c, other),
     };
-    if staff && a.is_staff() {
-        Ok(render(
+    Ok(render(
+        c,
+        CasePage {
             c,
-            CasePage {
-                c,
-                flash,
-                cs: case,
-                type_name,
-                status_label,
-                badge,
-                due,
-                due_text,
-                overdue,
-                attrs,
-                events,
-                actions,
-                staff: true,
-                error,
-                mediation,
-                attachments,
-                may_attach,
-            },
-        ))
-    } else {
-        Ok(render(
-            c,
-            CaseVillagerPage {
-                c,
-                flash,
-                cs: case,
-                type_name,
-                status_label,
-                badge,
-                due,
-                due_text,
-                overdue,
-                attrs,
-                events,
-                actions,
-                staff: false,
-                error,
-                mediation: None,
-                attachments,
-                may_attach,
-            },
-        ))
-    }
+            flash,
+            cs: case,
+            type_name,
+            status_label,
+            badge,
+            due,
+            due_text,
+            overdue,
+            attrs,
+            events,
+            actions,
+            staff: staff && a.is_staff(),
+            error,
+            mediation,
+            attachments,
+            may_attach,
+        },
+    ))
 }
 
 /// `/cases/{id}`: the case with its timeline and the actions the user may take.
