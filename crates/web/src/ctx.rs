@@ -197,6 +197,11 @@ impl Ctx {
         i18n::t(self.lang, key)
     }
 
+    /// The label of a field named in an error (see [`i18n::field_label`]).
+    pub fn field(&self, name: &str) -> &'static str {
+        i18n::field_label(self.lang, name)
+    }
+
     /// Translate `prefix.key` (a status, a priority, a category …).
     pub fn tk(&self, prefix: &str, key: &str) -> &'static str {
         i18n::t(self.lang, &format!("{prefix}.{key}"))

@@ -37,6 +37,51 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("vnav.cases", "我的事", "My cases"),
     ("nav.cases", "案件", "Cases"),
     ("nav.inbox", "消息", "Inbox"),
+    ("tip.title", "举报涉黑涉恶线索", "Report organised crime"),
+    ("tip.hint", "线索加密保存，只有政法部门的线索专员能看；不记录您的账号。愿意留联系方式的可以留。", "Your report is encrypted and read only by the tip officer; your account is not recorded. Leave a contact only if you wish."),
+    ("tip.contact", "联系方式（可不填）", "Contact (optional)"),
+    ("tip.contact_hint", "不填就是匿名举报。", "Leave it empty to stay anonymous."),
+    ("tip.submit", "提交线索", "Send the report"),
+    ("tip.received", "线索已收到", "Report received"),
+    ("tip.receipt_hint", "请记下查询码，只显示这一次。凭它可以查询处理进度。", "Write down this code: it is shown only once. Use it to follow your report."),
+    ("tip.follow", "查询处理进度", "Follow a report"),
+    ("tip.code", "查询码", "Receipt code"),
+    ("tip.status.received", "已收到", "Received"),
+    ("tip.status.processing", "正在处理", "Being handled"),
+    ("tip.status.closed", "已办结", "Closed"),
+    ("tip.status.unknown", "没有找到这个查询码。", "No report has this code."),
+    ("tips.hint", "打开一条线索就会记入审计日志。", "Opening a report is recorded in the audit log."),
+    ("tips.empty", "暂无线索。", "No reports."),
+    ("field.description", "情况说明", "Description"),
+    ("field.title", "标题", "Title"),
+    ("field.address_string", "具体位置", "Address"),
+    ("field.lat", "纬度", "Latitude"),
+    ("field.long", "经度", "Longitude"),
+    ("field.anonymous", "匿名", "Anonymous"),
+    ("field.reporter_name", "反映人姓名", "Reporter's name"),
+    ("field.idempotency_key", "提交编号", "Submission key"),
+    ("field.evidence", "办理结果", "What was done"),
+    ("field.hours", "延期小时数", "Extension hours"),
+    ("field.rating", "评价", "Rating"),
+    ("field.note", "情况", "Note"),
+    ("field.text", "内容", "Text"),
+    ("field.signatures", "签名", "Signatures"),
+    ("field.n", "时限", "Limit"),
+    ("field.kind", "单位", "Unit"),
+    ("field.priority", "紧急程度", "Priority"),
+    ("field.max_reopens", "最多重办次数", "Reopens at most"),
+    ("field.day", "日期", "Date"),
+    ("field.step", "调解步骤", "Mediation step"),
+    ("field.starts_at", "开始时间", "Start"),
+    ("field.ends_at", "结束时间（最长 7 天）", "End (7 days at most)"),
+    ("field.queue", "队列", "Queue"),
+    ("field.action", "操作", "Action"),
+    ("field.assignee_user_id", "承办人", "Assignee"),
+    ("field.type_code", "事项", "Case type"),
+    ("field.body", "线索内容", "What you report"),
+    ("field.contact", "联系方式", "Contact"),
+    ("field.status", "状态", "Status"),
+    ("field.other", "这一项", "This field"),
     ("nav.duty", "值班表", "Duty roster"),
     ("duty.hint", "紧急求助会立即通知正在值班的人。错时上班、周末值守都在这里排。", "Emergencies reach whoever is on duty at once. Staggered hours and weekend duty are planned here."),
     ("duty.empty", "还没有排班。", "No shifts planned."),
@@ -46,10 +91,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("duty.starts", "开始", "Starts"),
     ("duty.ends", "结束", "Ends"),
     ("duty.save", "保存", "Save"),
-    ("duty.username_field", "值班人", "Person"),
-    ("duty.area_code", "区域", "Area"),
-    ("duty.starts_at", "开始时间", "Start"),
-    ("duty.ends_at", "结束时间（最长 7 天）", "End (7 days at most)"),
     ("att.title", "照片和材料", "Photos and documents"),
     ("att.photo", "照片", "Photo"),
     ("att.document", "材料", "Document"),
@@ -528,6 +569,19 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
     match index(&TEXT_INDEX, TEXTS).get(key) {
         Some((zh, en)) => pick(lang, zh, en),
         None => "?",
+    }
+}
+
+/// The label of an input field named in an error: its own word (`area_code`, `phone` …),
+/// `field.<name>`, the name of a case type's field (`attribute[…]` → "this field"), never
+/// a bare code or "?".
+pub fn field_label(lang: Lang, field: &str) -> &'static str {
+    let own = index(&TEXT_INDEX, TEXTS)
+        .get(field)
+        .or_else(|| index(&TEXT_INDEX, TEXTS).get(format!("field.{field}").as_str()));
+    match own {
+        Some((zh, en)) => pick(lang, zh, en),
+        None => t(lang, "field.other"),
     }
 }
 

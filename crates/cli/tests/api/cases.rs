@@ -369,6 +369,56 @@ async fn tips_stay_confidential(app: Arc<TestApp>) {
             r.status()
         );
     }
+    // The villager's page: stored without the account, a receipt code shown once.
+    let villager = app.account_by_role("villager").clone();
+    let v = app.login(&villager.username).await;
+    let (status, form) = app.get(&v, "/tips/new").await;
+    assert_eq!(status, StatusCode::OK);
+    let r = v
+        .post(app.url("/tips"))
+        .form(&[
+            ("csrf", csrf_of(&form).as_str()),
+            ("area_code", villager.area_code.as_str()),
+            ("body", "短"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().await.unwrap().contains("线索内容"),
+        "the field is named"
+    );
+    let r = v
+        .post(app.url("/tips"))
+        .form(&[
+            ("csrf", csrf_of(&form).as_str()),
+            ("area_code", villager.area_code.as_str()),
+            ("body", "村里有人开设赌场，晚上聚众赌博"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    let at = page.find("<strong>").unwrap() + "<strong>".len();
+    let receipt = page[at..].split('<').next().unwrap().to_string();
+    let (_, status_page) = app.get(&v, &format!("/tips/status?code={receipt}")).await;
+    assert!(status_page.contains("已收到"));
+    let last = app
+        .count(
+            "audit_log",
+            "action = 'tip.submit' AND actor_name = 'anonymous'",
+        )
+        .await;
+    assert_eq!(last, 2, "no account is recorded with a tip");
+    let officer = app.login("tip_officer").await;
+    let (status, list) = app.get(&officer, "/tips").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!list.contains("赌场"), "the list shows no content");
+    let cadre = app.login("village_cadre").await;
+    let (status, _) = app.get(&cadre, "/tips").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let t = token(&app, "tip_officer").await;
     let r = reqwest::Client::new()
         .get(app.url(&format!("/api/v1/tips/{tip_id}")))
@@ -380,6 +430,75 @@ async fn tips_stay_confidential(app: Arc<TestApp>) {
     let v: Value = r.json().await.unwrap();
     assert!(v["body"].as_str().unwrap().contains("高利贷"));
     assert_eq!(app.count("audit_log", "action = 'tip.read'").await, 1);
+    let (status, page) = app.get(&officer, &format!("/tips/{tip_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("高利贷"));
+    assert_eq!(
+        app.count("audit_log", "action = 'tip.read'").await,
+        2,
+        "every read"
+    );
+}
+
+async fn county_edits_the_catalogue_with_clear_errors(app: Arc<TestApp>) {
+    let county = app.login("county_staff").await;
+    let (status, page) = app.get(&county, "/cases/catalogue").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("路灯不亮"));
+    let csrf = csrf_of(&page);
+    let sla = |n: &'static str| {
+        let county = county.clone();
+        let url = app.url("/cases/catalogue/sla");
+        let csrf = csrf.clone();
+        async move {
+            county
+                .post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("code", "streetlight"),
+                    ("priority", "normal"),
+                    ("kind", "working_days"),
+                    ("n", n),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = sla("三天").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().await.unwrap().contains("时限："),
+        "the field is named"
+    );
+    let r = sla("500").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "more than 90 working days"
+    );
+    let r = sla("2").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&county, "/cases/catalogue").await;
+    assert!(page.contains("2 个工作日"));
+    let r = county
+        .post(app.url("/cases/catalogue/holiday"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("day", "2026-13-40"),
+            ("name", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A village cadre may not.
+    let cadre = app.login("village_cadre").await;
+    let (status, _) = app.get(&cadre, "/cases/catalogue").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, board) = app.get(&cadre, "/cases/board").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(board.contains("待派单"));
 }
 
 async fn duty_roster_sends_emergencies_to_whoever_is_on_duty(app: Arc<TestApp>) {
@@ -414,6 +533,12 @@ async fn duty_roster_sends_emergencies_to_whoever_is_on_duty(app: Arc<TestApp>) 
     // Ending before it starts, and somebody who does not work here: refused, with the field.
     let r = post("grid_worker", cst(2), cst(1)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("结束时间"),
+        "the field at fault is named: {body}"
+    );
+    assert!(!body.contains("?："), "never a bare question mark");
     let r = post("village_cadre2", cst(-1), cst(8)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("duty_roster", "").await, 0);
@@ -450,6 +575,7 @@ async fn duty_roster_sends_emergencies_to_whoever_is_on_duty(app: Arc<TestApp>) 
 }
 
 crate::both_backends!(
+    county_edits_the_catalogue_with_clear_errors,
     duty_roster_sends_emergencies_to_whoever_is_on_duty,
     villager_raises_and_cadre_works_it,
     api_intake_is_idempotent_and_refuses_bad_input,

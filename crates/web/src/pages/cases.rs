@@ -467,7 +467,7 @@ pub async fn create(
                 } else if let Some(f) = page.fields.iter_mut().find(|f| f.name == e.field) {
                     f.error = Some(msg);
                 } else {
-                    page.errors.push(format!("{}：{msg}", c.t(&e.field)));
+                    page.errors.push(format!("{}：{msg}", c.field(&e.field)));
                 }
             }
             let mut r = render(&c, page);
@@ -716,6 +716,31 @@ async fn case_page(
     ))
 }
 
+/// The sentence a person reads for a refused input: what is wrong, and with which field.
+fn error_text(c: &Ctx, e: &AppError) -> String {
+    let fields = e.fields();
+    if fields.is_empty() {
+        return c.msg(e.code()).to_string();
+    }
+    fields
+        .iter()
+        .map(|f| format!("{}：{}", c.field(&f.field), c.msg(&f.code)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A refused step on a case: the case page again, with the reason and the right status.
+async fn case_refused(st: &AppState, c: &Ctx, id: &str, e: AppError) -> Result<Response, WebError> {
+    match e {
+        AppError::Validation(_) | AppError::InvalidTransition(_) => {
+            let mut r = case_page(st, c, id, "", Some(error_text(c, &e))).await?;
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        e => Err(c.err(e)),
+    }
+}
+
 /// `/cases/{id}`: the case with its timeline and the actions the user may take.
 pub async fn show(
     State(st): State<AppState>,
@@ -802,16 +827,7 @@ pub async fn act(
             let done = if f.action == "rate" { "rated" } else { "acted" };
             Ok(Redirect::to(&format!("/cases/{id}?done={done}")).into_response())
         }
-        Err(e @ (AppError::Validation(_) | AppError::InvalidTransition(_))) => {
-            let mut msg = c.msg(e.code()).to_string();
-            for fe in e.fields() {
-                msg.push_str(&format!(" {}", c.msg(&fe.code)));
-            }
-            let mut r = case_page(&st, &c, &id, "", Some(msg)).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-        Err(e) => Err(c.err(e)),
+        Err(e) => case_refused(&st, &c, &id, e).await,
     }
 }
 
@@ -962,6 +978,7 @@ struct CataloguePage<'a> {
     policy: &'static str,
     max_reopens: i64,
     holidays: Vec<(String, bool, String)>,
+    error: Option<String>,
 }
 
 fn sla_text(c: &Ctx, s: cases::Sla) -> String {
@@ -987,7 +1004,28 @@ pub async fn catalogue_page(
     c: Ctx,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
-    let county = county_of(&c)?;
+    catalogue_render(&st, &c, &q.done, None).await
+}
+
+/// A refused catalogue change: the page again with the reason, or the error page.
+async fn catalogue_refused(st: &AppState, c: &Ctx, e: AppError) -> Result<Response, WebError> {
+    match e {
+        AppError::Validation(_) => {
+            let mut r = catalogue_render(st, c, "", Some(error_text(c, &e))).await?;
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        e => Err(c.err(e)),
+    }
+}
+
+async fn catalogue_render(
+    st: &AppState,
+    c: &Ctx,
+    done: &str,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let county = county_of(c)?;
     let cat = catalogue::loaded(&st.core).await.map_err(|e| c.err(e))?;
     let types = cat
         .county_types(&county)
@@ -1002,10 +1040,10 @@ pub async fn catalogue_page(
             category: t.category.as_str(),
             level: t.first_level.as_str(),
             sla: vec![
-                ("priority.urgent", sla_text(&c, t.sla.urgent)),
-                ("priority.high", sla_text(&c, t.sla.high)),
-                ("priority.normal", sla_text(&c, t.sla.normal)),
-                ("priority.low", sla_text(&c, t.sla.low)),
+                ("priority.urgent", sla_text(c, t.sla.urgent)),
+                ("priority.high", sla_text(c, t.sla.high)),
+                ("priority.normal", sla_text(c, t.sla.normal)),
+                ("priority.low", sla_text(c, t.sla.low)),
             ],
             public: t.visibility == cases::Visibility::Public,
         })
@@ -1015,10 +1053,10 @@ pub async fn catalogue_page(
         .await
         .map_err(|e| c.err(e))?;
     Ok(render(
-        &c,
+        c,
         CataloguePage {
-            c: &c,
-            flash: flash(&c, &q.done),
+            c,
+            flash: flash(c, done),
             types,
             policy: match s.unsatisfied_policy {
                 cases::UnsatisfiedPolicy::Escalate => "escalate",
@@ -1026,6 +1064,7 @@ pub async fn catalogue_page(
             },
             max_reopens: s.max_reopens,
             holidays,
+            error,
         },
     ))
 }
@@ -1049,26 +1088,25 @@ pub async fn save_sla(
     c.check_csrf(&f.csrf)?;
     let cat = catalogue::loaded(&st.core).await.map_err(|e| c.err(e))?;
     let mut t = (*cat.case_type(&f.code).map_err(|e| c.err(e))?).clone();
-    let n: u32 =
-        f.n.trim()
-            .parse()
-            .map_err(|_| c.err(AppError::field("n", "invalid")))?;
+    let Ok(n) = f.n.trim().parse::<u32>() else {
+        return catalogue_refused(&st, &c, AppError::field("n", "invalid")).await;
+    };
     let sla = match f.kind.as_str() {
         "hours" => cases::Sla::Hours(n),
         "working_days" => cases::Sla::WorkingDays(n),
-        _ => return Err(c.err(AppError::field("kind", "invalid"))),
+        _ => return catalogue_refused(&st, &c, AppError::field("kind", "invalid")).await,
     };
     match f.priority.as_str() {
         "urgent" => t.sla.urgent = sla,
         "high" => t.sla.high = sla,
         "normal" => t.sla.normal = sla,
         "low" => t.sla.low = sla,
-        _ => return Err(c.err(AppError::field("priority", "invalid"))),
+        _ => return catalogue_refused(&st, &c, AppError::field("priority", "invalid")).await,
     }
-    catalogue::save_type(&st.core, a, t)
-        .await
-        .map_err(|e| c.err(e))?;
-    Ok(Redirect::to("/cases/catalogue?done=saved").into_response())
+    match catalogue::save_type(&st.core, a, t).await {
+        Ok(()) => Ok(Redirect::to("/cases/catalogue?done=saved").into_response()),
+        Err(e) => catalogue_refused(&st, &c, e).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -1093,16 +1131,17 @@ pub async fn save_settings(
         } else {
             cases::UnsatisfiedPolicy::ReopenThenEscalate
         },
-        max_reopens: f
-            .max_reopens
-            .trim()
-            .parse()
-            .map_err(|_| c.err(AppError::field("max_reopens", "invalid")))?,
+        max_reopens: match f.max_reopens.trim().parse() {
+            Ok(n) => n,
+            Err(_) => {
+                return catalogue_refused(&st, &c, AppError::field("max_reopens", "invalid")).await
+            }
+        },
     };
-    catalogue::save_settings(&st.core, a, &county, s)
-        .await
-        .map_err(|e| c.err(e))?;
-    Ok(Redirect::to("/cases/catalogue?done=saved").into_response())
+    match catalogue::save_settings(&st.core, a, &county, s).await {
+        Ok(()) => Ok(Redirect::to("/cases/catalogue?done=saved").into_response()),
+        Err(e) => catalogue_refused(&st, &c, e).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -1124,10 +1163,10 @@ pub async fn save_holiday(
     let a = c.actor()?;
     c.check_csrf(&f.csrf)?;
     let county = county_of(&c)?;
-    catalogue::save_holiday(&st.core, a, &county, &f.day, f.workday == "1", &f.name)
-        .await
-        .map_err(|e| c.err(e))?;
-    Ok(Redirect::to("/cases/catalogue?done=saved").into_response())
+    match catalogue::save_holiday(&st.core, a, &county, &f.day, f.workday == "1", &f.name).await {
+        Ok(()) => Ok(Redirect::to("/cases/catalogue?done=saved").into_response()),
+        Err(e) => catalogue_refused(&st, &c, e).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -1171,16 +1210,7 @@ pub async fn mediation(
     };
     match cases::mediation::record(&st.core, a, &id, step).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=acted")).into_response()),
-        Err(e @ (AppError::Validation(_) | AppError::InvalidTransition(_))) => {
-            let mut msg = c.msg(e.code()).to_string();
-            for fe in e.fields() {
-                msg.push_str(&format!(" {}", c.msg(&fe.code)));
-            }
-            let mut r = case_page(&st, &c, &id, "", Some(msg)).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-        Err(e) => Err(c.err(e)),
+        Err(e) => case_refused(&st, &c, &id, e).await,
     }
 }
 
@@ -1245,16 +1275,7 @@ pub async fn attach(
     c.check_csrf(&csrf)?;
     match cases::attachments::attach(&st.core, a, &id, &name, bytes).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=acted")).into_response()),
-        Err(e @ AppError::Validation(_)) => {
-            let mut msg = c.msg(e.code()).to_string();
-            for fe in e.fields() {
-                msg.push_str(&format!(" {}", c.msg(&fe.code)));
-            }
-            let mut r = case_page(&st, &c, &id, "", Some(msg)).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-        Err(e) => Err(c.err(e)),
+        Err(e) => case_refused(&st, &c, &id, e).await,
     }
 }
 
@@ -1378,25 +1399,172 @@ pub async fn add_duty(
     match result {
         Ok(()) => Ok(Redirect::to("/duty?done=saved").into_response()),
         Err(e @ AppError::Validation(_)) => {
-            let mut msg = String::new();
-            for fe in e.fields() {
-                msg.push_str(&format!(
-                    "{}：{} ",
-                    c.t(&format!(
-                        "duty.{}",
-                        if fe.field == "username" {
-                            "username_field"
-                        } else {
-                            fe.field.as_str()
-                        }
-                    )),
-                    c.msg(&fe.code)
-                ));
-            }
-            let mut r = duty_page(&st, &c, Some(msg), "").await?;
+            let mut r = duty_page(&st, &c, Some(error_text(&c, &e)), "").await?;
             *r.status_mut() = crate::error::status_of(&e);
             Ok(r)
         }
         Err(e) => Err(c.err(e)),
     }
+}
+
+#[derive(Template)]
+#[template(path = "tip_new.html")]
+struct TipNewPage<'a> {
+    c: &'a Ctx,
+    flash: Option<String>,
+    area_code: String,
+    body: String,
+    receipt: Option<String>,
+    error: Option<String>,
+    lookup: String,
+    status: Option<String>,
+}
+
+fn tip_new_page<'a>(c: &'a Ctx) -> Result<TipNewPage<'a>, WebError> {
+    let a = c.actor()?;
+    // The villager's own village; the tip itself is stored without the account.
+    let area_code = a
+        .grants
+        .first()
+        .map(|g| g.area_code[..12.min(g.area_code.len())].to_string())
+        .unwrap_or_default();
+    Ok(TipNewPage {
+        c,
+        flash: None,
+        area_code,
+        body: String::new(),
+        receipt: None,
+        error: None,
+        lookup: String::new(),
+        status: None,
+    })
+}
+
+/// `/tips/new`: report a 涉黑涉恶 clue in confidence.
+pub async fn tip_new(c: Ctx) -> Result<Response, WebError> {
+    let page = tip_new_page(&c)?;
+    Ok(render(&c, page))
+}
+
+#[derive(Deserialize)]
+pub struct TipForm {
+    pub csrf: String,
+    pub area_code: String,
+    pub body: String,
+    #[serde(default)]
+    pub contact: String,
+}
+
+/// POST `/tips`: the tip is stored anonymously (no account, no audit actor); the receipt
+/// code is shown once.
+pub async fn tip_submit(
+    State(st): State<AppState>,
+    c: Ctx,
+    Form(f): Form<TipForm>,
+) -> Result<Response, WebError> {
+    c.check_csrf(&f.csrf)?;
+    let mut page = tip_new_page(&c)?;
+    let contact = Some(f.contact.as_str()).filter(|s| !s.trim().is_empty());
+    match cases::tips::submit(&st.core, None, &f.area_code, &f.body, contact).await {
+        Ok(code) => {
+            page.receipt = Some(code);
+            Ok(crate::api::no_store(render(&c, page)))
+        }
+        Err(e @ AppError::Validation(_)) => {
+            page.error = Some(error_text(&c, &e));
+            page.body = f.body;
+            let mut r = render(&c, page);
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        Err(e) => Err(c.err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReceiptQuery {
+    #[serde(default)]
+    pub code: String,
+}
+
+/// `/tips/status?code=…`: received, processing or closed — nothing more.
+pub async fn tip_status(
+    State(st): State<AppState>,
+    c: Ctx,
+    Query(q): Query<ReceiptQuery>,
+) -> Result<Response, WebError> {
+    let mut page = tip_new_page(&c)?;
+    page.lookup = q.code.clone();
+    match cases::tips::status(&st.core, &q.code).await {
+        Ok(s) => page.status = Some(s),
+        Err(AppError::NotFound(_)) => page.status = Some("unknown".into()),
+        Err(e) => return Err(c.err(e)),
+    }
+    Ok(render(&c, page))
+}
+
+#[derive(Template)]
+#[template(path = "tips.html")]
+struct TipsPage<'a> {
+    c: &'a Ctx,
+    flash: Option<String>,
+    rows: Vec<(String, String, String, i64)>,
+    tip: Option<cases::tips::Tip>,
+}
+
+/// `/tips`: the tip officer's list (no content; opening one is an audited read).
+pub async fn tips(State(st): State<AppState>, c: Ctx) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let rows = cases::tips::list(&st.core, a).await.map_err(|e| c.err(e))?;
+    Ok(render(
+        &c,
+        TipsPage {
+            c: &c,
+            flash: None,
+            rows,
+            tip: None,
+        },
+    ))
+}
+
+/// `/tips/{id}`: read one tip (audited).
+pub async fn tip(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let tip = cases::tips::read(&st.core, a, &id)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(crate::api::no_store(render(
+        &c,
+        TipsPage {
+            c: &c,
+            flash: None,
+            rows: Vec::new(),
+            tip: Some(tip),
+        },
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct TipStatusForm {
+    pub csrf: String,
+    pub status: String,
+}
+
+/// POST `/tips/{id}/status`: processing or closed.
+pub async fn tip_set_status(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<TipStatusForm>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    c.check_csrf(&f.csrf)?;
+    cases::tips::set_status(&st.core, a, &id, &f.status)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Redirect::to("/tips").into_response())
 }

@@ -66,7 +66,7 @@ pub fn error_page(lang: Lang, status: StatusCode, err: &AppError) -> Response {
     for f in err.fields() {
         message.push_str(&format!(
             " {}：{}",
-            i18n::t(lang, &f.field),
+            i18n::field_label(lang, &f.field),
             i18n::error_message(lang, &f.code)
         ));
     }
