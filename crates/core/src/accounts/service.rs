@@ -281,7 +281,7 @@ pub async fn create_user(core: &Core, actor: &Actor, input: &NewUser) -> AppResu
     let county = scope
         .prefixes
         .first()
-        .map(|p| format!("{:0<12}", p.get(..6).unwrap_or("")))
+        .map(|p| crate::areas::code::county_of(p))
         .unwrap_or_default();
     let mut tx = core.db.write.begin().await?;
     store::insert_user(

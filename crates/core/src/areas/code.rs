@@ -169,6 +169,11 @@ impl AreaCodeError {
     }
 }
 
+/// The 12-digit code of the county a code lies in (`130123101201` → `130123000000`).
+pub fn county_of(code: &str) -> String {
+    format!("{}000000", code.get(..6).unwrap_or("000000"))
+}
+
 /// The significant prefix of `code` at `level`: the first 6 (county),
 /// 9 (township), 12 (village), 14 (group) or 15 (grid) characters. Any code
 /// starting with this prefix lies inside the area.

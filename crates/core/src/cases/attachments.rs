@@ -6,7 +6,6 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use super::store;
-use crate::audit::{self, Entry};
 use crate::authz::{Actor, Permission};
 use crate::error::{AppError, AppResult};
 use crate::{clock, Core};
@@ -191,32 +190,18 @@ pub async fn attach(
     };
     let mut tx = core.db.write.begin().await?;
     store::insert_attachment(&mut tx, &a, &c.county_code, &digest, &key, &actor.user_id).await?;
-    store::insert_events(
-        &mut tx,
-        &[store::EventRow {
-            event: super::model::CaseEvent {
-                id: clock::new_id(),
-                case_id: c.id.clone(),
-                at: now,
-                actor_name: actor.display_name.clone(),
-                action: "case.attach".into(),
-                from_status: Some(c.status),
-                to_status: c.status,
-                note: a.name.clone(),
-                public: true,
-            },
-            county_code: c.county_code.clone(),
-            actor_id: (!actor.user_id.is_empty()).then(|| actor.user_id.clone()),
-            data_json: None,
-        }],
-    )
-    .await?;
-    audit::record(
+    super::service::record_step(
         &mut tx,
         actor,
-        Entry::new("case.attach", "case", &c.id)
-            .area(&c.area_code)
-            .detail(format!("{id} {mime} {size} bytes sm3={digest}")),
+        &c,
+        super::service::Step {
+            action: "case.attach",
+            before: c.status,
+            note: a.name.clone(),
+            public: true,
+            detail: Some(format!("{id} {mime} {size} bytes sm3={digest}")),
+        },
+        now,
     )
     .await?;
     tx.commit().await?;

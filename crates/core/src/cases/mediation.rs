@@ -8,7 +8,7 @@
 
 use super::model::*;
 use super::rules::{clean_text, days};
-use super::store::{self, EventRow, Mediation, NotificationRow};
+use super::store::{self, Mediation, NotificationRow};
 use crate::audit::{self, Entry};
 use crate::authz::{Actor, Permission};
 use crate::error::{AppError, AppResult};
@@ -193,24 +193,19 @@ pub async fn record(core: &Core, actor: &Actor, case_id: &str, step: Step) -> Ap
         }
         _ => note,
     };
-    store::insert_events(
+    let public = !matches!(step, Step::Session { .. });
+    super::service::record_step(
         &mut tx,
-        &[EventRow {
-            event: CaseEvent {
-                id: clock::new_id(),
-                case_id: c.id.clone(),
-                at: now,
-                actor_name: actor.display_name.clone(),
-                action: action.into(),
-                from_status: Some(before),
-                to_status: c.status,
-                note,
-                public: !matches!(step, Step::Session { .. }),
-            },
-            county_code: c.county_code.clone(),
-            actor_id: (!actor.user_id.is_empty()).then(|| actor.user_id.clone()),
-            data_json: None,
-        }],
+        actor,
+        &c,
+        super::service::Step {
+            action,
+            before,
+            note,
+            public,
+            detail: None,
+        },
+        now,
     )
     .await?;
     if let Some(u) = &c.reporter_user_id {
@@ -230,19 +225,6 @@ pub async fn record(core: &Core, actor: &Actor, case_id: &str, step: Step) -> Ap
         )
         .await?;
     }
-    audit::record(
-        &mut tx,
-        actor,
-        Entry::new(action, "case", &c.id)
-            .area(&c.area_code)
-            .detail(format!(
-                "{} {} → {}",
-                c.number,
-                before.as_str(),
-                c.status.as_str()
-            )),
-    )
-    .await?;
     tx.commit().await?;
     core.cases_changed();
     Ok(m)

@@ -302,7 +302,8 @@ pub fn clean_text(s: &str) -> String {
 pub struct ValidCase {
     pub title: String,
     pub description: String,
-    pub attrs_json: String,
+    /// The typed field values, as stored (`{code: value}`).
+    pub attrs: serde_json::Value,
     pub priority: Priority,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -470,7 +471,7 @@ pub fn validate_new(t: &CaseType, n: &NewCase) -> Result<ValidCase, Vec<FieldErr
     Ok(ValidCase {
         title,
         description,
-        attrs_json: serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".into()),
+        attrs: serde_json::Value::Object(attrs.into_iter().collect()),
         priority: n.priority.unwrap_or(if t.category == Category::Emergency {
             Priority::Urgent
         } else {

@@ -168,7 +168,7 @@ pub async fn raise(
     let mut public_note = None;
     let mut priority = v.priority;
     if t.category == Category::Dispute {
-        let attr = |k: &str| case_attr(&v.attrs_json, k);
+        let attr = |k: &str| v.attrs.get(k).and_then(|x| x.as_str()).map(str::to_string);
         if let Some(ch) = attr("channel").filter(|c| c != "none") {
             // R-ESC-5: a matter already in court, arbitration or petition is not handled as an
             // ordinary case; the person is told the channel.
@@ -201,7 +201,7 @@ pub async fn raise(
         escalations: 0,
         title: v.title,
         description: v.description,
-        attrs: serde_json::from_str(&v.attrs_json).unwrap_or_default(),
+        attrs: v.attrs.clone(),
         lat: v.lat,
         lon: v.lon,
         address: v.address,
@@ -281,14 +281,6 @@ fn channel_zh(ch: &str) -> &'static str {
         "petition" => "信访工作机构",
         _ => "相关机关",
     }
-}
-
-fn case_attr(attrs_json: &str, key: &str) -> Option<String> {
-    serde_json::from_str::<serde_json::Value>(attrs_json)
-        .ok()?
-        .get(key)?
-        .as_str()
-        .map(str::to_string)
 }
 
 /// Whether the actor may read a case: it lies in their case scope, or they raised it.
@@ -430,6 +422,57 @@ async fn apply(
     Ok(slipped)
 }
 
+/// What one step on a case leaves behind, inside the caller's transaction: the timeline
+/// entry and the audit record (`detail` defaults to "number before → after").
+pub(crate) struct Step<'a> {
+    pub action: &'a str,
+    pub before: Status,
+    pub note: String,
+    pub public: bool,
+    pub detail: Option<String>,
+}
+
+pub(crate) async fn record_step(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    c: &Case,
+    s: Step<'_>,
+    now: i64,
+) -> AppResult<()> {
+    store::insert_events(
+        conn,
+        &[EventRow {
+            event: CaseEvent {
+                id: clock::new_id(),
+                case_id: c.id.clone(),
+                at: now,
+                actor_name: actor.display_name.clone(),
+                action: s.action.to_string(),
+                from_status: Some(s.before),
+                to_status: c.status,
+                note: s.note,
+                public: s.public,
+            },
+            county_code: c.county_code.clone(),
+            actor_id: (!actor.user_id.is_empty()).then(|| actor.user_id.clone()),
+            data_json: None,
+        }],
+    )
+    .await?;
+    let detail = s
+        .detail
+        .unwrap_or_else(|| format!("{} {} → {}", c.number, s.before.as_str(), c.status.as_str()));
+    audit::record(
+        conn,
+        actor,
+        Entry::new(s.action, "case", &c.id)
+            .area(&c.area_code)
+            .detail(detail),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Do one thing to a case (see [`Action`]).
 pub async fn act(core: &Core, actor: &Actor, case_id: &str, action: Action) -> AppResult<Case> {
     let cat = catalogue::loaded(core).await?;
@@ -478,39 +521,20 @@ pub async fn act(core: &Core, actor: &Actor, case_id: &str, action: Action) -> A
     let before = c.status;
     let slipped = apply(core, &t, &mut c, &ch, now).await?;
     store::update_case(&mut tx, &c).await?;
-    store::insert_events(
-        &mut tx,
-        &[EventRow {
-            event: CaseEvent {
-                id: clock::new_id(),
-                case_id: c.id.clone(),
-                at: now,
-                actor_name: actor.display_name.clone(),
-                action: action.name().to_string(),
-                from_status: Some(before),
-                to_status: c.status,
-                note: ch.note.clone(),
-                public: ch.public,
-            },
-            county_code: c.county_code.clone(),
-            actor_id: (!actor.user_id.is_empty()).then(|| actor.user_id.clone()),
-            data_json: None,
-        }],
-    )
-    .await?;
     let notes = notifications_for(&c, &action, &ch, slipped, now);
     store::insert_notifications(&mut tx, &notes).await?;
-    audit::record(
+    record_step(
         &mut tx,
         actor,
-        Entry::new(action.name(), "case", &c.id)
-            .area(&c.area_code)
-            .detail(format!(
-                "{} {} → {}",
-                c.number,
-                before.as_str(),
-                c.status.as_str()
-            )),
+        &c,
+        Step {
+            action: action.name(),
+            before,
+            note: ch.note.clone(),
+            public: ch.public,
+            detail: None,
+        },
+        now,
     )
     .await?;
     tx.commit().await?;
@@ -781,15 +805,15 @@ pub async fn list_brief(
         return Ok((Vec::new(), false));
     };
     // The filter is already authorised: equal filters show equal rows to anyone.
-    let key = format!("{f:?}");
-    let key = match f.overdue_at {
-        // The overdue boundary moves with time; the cache's two seconds bound it.
-        Some(_) => key.replace(
-            &format!("overdue_at: {:?}", f.overdue_at),
-            "overdue_at: now",
-        ),
-        None => key,
-    };
+    // The overdue boundary moves with time: it is not part of the key, the cache's two
+    // seconds bound it.
+    let key = format!(
+        "{:?}",
+        CaseFilter {
+            overdue_at: f.overdue_at.map(|_| 0),
+            ..f.clone()
+        }
+    );
     let generation = core
         .case_generation
         .load(std::sync::atomic::Ordering::Acquire);

@@ -30,9 +30,7 @@ fn require_visible(
 pub const BIDX_ID: &str = "person.id_number";
 pub const BIDX_PHONE: &str = "person.phone";
 
-fn county_of(area_code: &str) -> String {
-    format!("{}000000", area_code.get(..6).unwrap_or("000000"))
-}
+use crate::areas::code::county_of;
 
 fn aad(person_id: &str, field: &str) -> Vec<u8> {
     format!("person:{person_id}:{field}").into_bytes()

@@ -422,7 +422,7 @@ pub async fn types(State(st): State<AppState>, c: Ctx) -> Result<Json<Vec<CaseTy
     let county = a
         .grants
         .first()
-        .map(|g| format!("{:0<12}", &g.area_code[..6.min(g.area_code.len())]))
+        .map(|g| xiangzhi_core::areas::code::county_of(&g.area_code))
         .ok_or_else(|| WebError::api(AppError::Forbidden, c.lang))?;
     let cat = cases::catalogue::loaded(&st.core).await.or_api(&c)?;
     Ok(Json(

@@ -330,7 +330,7 @@ async fn build_new<'a>(
     let county = a
         .grants
         .first()
-        .map(|g| format!("{:0<12}", &g.area_code[..6.min(g.area_code.len())]))
+        .map(|g| xiangzhi_core::areas::code::county_of(&g.area_code))
         .unwrap_or_default();
     let mut all = cat.county_types(&county);
     // Everyday matters first, emergencies last (they have their own warning).
@@ -498,7 +498,7 @@ pub async fn follow(
     let county = a
         .grants
         .first()
-        .map(|g| format!("{:0<12}", &g.area_code[..6.min(g.area_code.len())]))
+        .map(|g| xiangzhi_core::areas::code::county_of(&g.area_code))
         .unwrap_or_default();
     let case = cases::service::by_number(&st.core, a, &county, &q.number)
         .await
@@ -993,7 +993,7 @@ fn county_of(c: &Ctx) -> Result<String, WebError> {
     a.grants
         .iter()
         .find(|g| xiangzhi_core::authz::role_permits(g.role, Permission::CaseCatalogue))
-        .map(|g| format!("{:0<12}", &g.area_code[..6.min(g.area_code.len())]))
+        .map(|g| xiangzhi_core::areas::code::county_of(&g.area_code))
         .ok_or_else(|| c.err(AppError::Forbidden))
 }
 
