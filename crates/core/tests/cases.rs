@@ -619,6 +619,17 @@ async fn bad_input_is_refused_with_the_field() {
         n.grid_code = None;
         expect_code(cases::raise(&core, &v, "app", n).await, "forbidden");
         assert_eq!(count(&core, "SELECT COUNT(*) FROM cases").await, before);
+        // Cases with and without a place, alternating: the place is kept when given.
+        for i in 0..8 {
+            let mut n = report("road_facility", &format!("第{i}处路面塌陷"));
+            n.not_duplicate = true;
+            if i % 2 == 1 {
+                n.lat = Some(35.0 + f64::from(i) / 1000.0);
+                n.lon = Some(117.0);
+            }
+            let c = created(cases::raise(&core, &v, "app", n).await);
+            assert_eq!(c.lat.is_some(), i % 2 == 1);
+        }
         // Script tags are kept as text (escaped where shown), never executed or dropped.
         let c = created(
             cases::raise(
