@@ -140,9 +140,21 @@ pub enum Permission {
     CaseCatalogue,
     /// Read confidential tips (audited, every read).
     TipRead,
+    /// Read the village's matters, meetings, votes, levy plans and suggestions.
+    DeliberationRead,
+    /// Run the village's matters and meetings (四议两公开), levy plans (一事一议), answer
+    /// suggestions and keep bylaws.
+    DeliberationManage,
+    /// Draft and release publications (村务公开), answer objections.
+    DisclosureManage,
+    /// Review publications before release (村务监督委员会, R-VA-3).
+    DisclosureReview,
+    /// Township oversight: file and review bylaws (备案), approve levy plans and award-subsidy
+    /// applications, receive escalated objections.
+    DeliberationOversee,
 }
 
-pub const ALL_PERMISSIONS: [Permission; 19] = [
+pub const ALL_PERMISSIONS: [Permission; 24] = [
     Permission::AreaRead,
     Permission::AreaWrite,
     Permission::PeopleRead,
@@ -162,6 +174,11 @@ pub const ALL_PERMISSIONS: [Permission; 19] = [
     Permission::CaseVerify,
     Permission::CaseCatalogue,
     Permission::TipRead,
+    Permission::DeliberationRead,
+    Permission::DeliberationManage,
+    Permission::DisclosureManage,
+    Permission::DisclosureReview,
+    Permission::DeliberationOversee,
 ];
 
 /// The permission matrix: role × permission. Least privilege: administrators see no
@@ -182,7 +199,10 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
                 | P::CaseHandle
                 | P::CaseVerify
         ),
-        R::VillageSupervisor => matches!(perm, P::AreaRead | P::PeopleRead | P::CaseRead),
+        R::VillageSupervisor => matches!(
+            perm,
+            P::AreaRead | P::PeopleRead | P::CaseRead | P::DeliberationRead | P::DisclosureReview
+        ),
         R::VillageCadre | R::TownshipStaff => matches!(
             perm,
             P::AreaRead
@@ -197,7 +217,10 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
                 | P::CaseManage
                 | P::CaseHandle
                 | P::CaseVerify
-        ),
+                | P::DeliberationRead
+                | P::DeliberationManage
+                | P::DisclosureManage
+        ) || (role == R::TownshipStaff && perm == P::DeliberationOversee),
         R::CountyStaff => matches!(
             perm,
             P::AreaRead
@@ -212,6 +235,8 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
                 | P::CaseHandle
                 | P::CaseVerify
                 | P::CaseCatalogue
+                | P::DeliberationRead
+                | P::DeliberationOversee
         ),
         R::SystemAdmin => matches!(perm, P::AreaRead | P::AreaWrite | P::UsersManage),
         R::SecurityAdmin => matches!(perm, P::AreaRead | P::RolesGrant),
