@@ -203,24 +203,26 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
             perm,
             P::AreaRead | P::PeopleRead | P::CaseRead | P::DeliberationRead | P::DisclosureReview
         ),
-        R::VillageCadre | R::TownshipStaff => matches!(
-            perm,
-            P::AreaRead
-                | P::PeopleRead
-                | P::PeopleWrite
-                | P::PeopleReveal
-                | P::PeopleImport
-                | P::PeopleExport
-                | P::AccountsVillage
-                | P::CaseRaise
-                | P::CaseRead
-                | P::CaseManage
-                | P::CaseHandle
-                | P::CaseVerify
-                | P::DeliberationRead
-                | P::DeliberationManage
-                | P::DisclosureManage
-        ) || (role == R::TownshipStaff && perm == P::DeliberationOversee),
+        R::VillageCadre | R::TownshipStaff => {
+            matches!(
+                perm,
+                P::AreaRead
+                    | P::PeopleRead
+                    | P::PeopleWrite
+                    | P::PeopleReveal
+                    | P::PeopleImport
+                    | P::PeopleExport
+                    | P::AccountsVillage
+                    | P::CaseRaise
+                    | P::CaseRead
+                    | P::CaseManage
+                    | P::CaseHandle
+                    | P::CaseVerify
+                    | P::DeliberationRead
+                    | P::DeliberationManage
+                    | P::DisclosureManage
+            ) || (role == R::TownshipStaff && perm == P::DeliberationOversee)
+        }
         R::CountyStaff => matches!(
             perm,
             P::AreaRead

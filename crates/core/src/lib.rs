@@ -9,7 +9,9 @@ pub mod cases;
 pub mod clock;
 pub mod crypto;
 pub mod db;
+pub mod deliberation;
 pub mod demo;
+pub mod disclosure;
 pub mod error;
 pub mod people;
 pub mod tabular;
@@ -38,6 +40,9 @@ pub struct Core {
     pub case_cache: Arc<people::cache::ReadCache<(Vec<cases::store::CaseBrief>, bool)>>,
     /// The case catalogue and area names, in memory.
     pub cases: Arc<cases::catalogue::CaseCache>,
+    /// Bumped after every committed change the public disclosure pages show (releases,
+    /// objections, answers), for their page cache.
+    pub disclosure_generation: Arc<AtomicU64>,
     /// The group-commit writer of new cases.
     intake: cases::intake::Intake,
 }
@@ -72,6 +77,7 @@ impl Core {
             intake: cases::intake::Intake::start(db.clone(), case_generation.clone()),
             case_generation,
             case_cache: Arc::default(),
+            disclosure_generation: Arc::new(AtomicU64::new(0)),
             db,
         })
     }

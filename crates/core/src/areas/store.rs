@@ -126,6 +126,23 @@ pub async fn subtree(db: &Db, prefix: &str, include_retired: bool) -> AppResult<
     Ok(rows.iter().map(row_to_area).collect::<Result<_, _>>()?)
 }
 
+/// The current villages (and communities) under a county: (code, name), by code.
+pub async fn villages_of(db: &Db, county: &str) -> AppResult<Vec<(String, String)>> {
+    let prefix = county.get(..6).unwrap_or(county);
+    let rows = sqlx::query(
+        "SELECT code, name FROM areas WHERE code >= $1 AND code < $2 AND level = 'village' \
+         AND valid_to IS NULL ORDER BY code",
+    )
+    .bind(prefix.to_string())
+    .bind(format!("{prefix}~"))
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
 /// Children of one area.
 pub async fn children(db: &Db, code: &str) -> AppResult<Vec<Area>> {
     let rows = sqlx::query(&format!(
