@@ -602,7 +602,19 @@ fn index(
     cell: &'static OnceLock<Index>,
     table: &'static [(&'static str, &'static str, &'static str)],
 ) -> &'static Index {
-    cell.get_or_init(|| table.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect())
+    // Each main table has a companion for the civic pages (`i18n_civic.rs`).
+    let extra = if std::ptr::eq(table, TEXTS) {
+        crate::i18n_civic::TEXTS
+    } else {
+        crate::i18n_civic::ERRORS
+    };
+    cell.get_or_init(|| {
+        table
+            .iter()
+            .chain(extra.iter())
+            .map(|(k, zh, en)| (*k, (*zh, *en)))
+            .collect()
+    })
 }
 
 fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
@@ -621,7 +633,7 @@ mod tests {
     #[test]
     fn translations_are_complete() {
         let mut keys = std::collections::HashSet::new();
-        for (k, zh, en) in TEXTS {
+        for (k, zh, en) in TEXTS.iter().chain(crate::i18n_civic::TEXTS) {
             assert!(keys.insert(*k), "duplicate key {k}");
             assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
         }
@@ -637,11 +649,14 @@ mod tests {
                 "key {k} is used but not translated"
             );
         }
-        let codes: std::collections::HashSet<&str> = ERRORS.iter().map(|e| e.0).collect();
+        let mut codes = std::collections::HashSet::new();
+        for e in ERRORS.iter().chain(crate::i18n_civic::ERRORS) {
+            assert!(codes.insert(e.0), "duplicate error code {}", e.0);
+        }
         for c in xiangzhi_core::error::ERROR_CODES {
             assert!(codes.contains(c), "error code {c} has no message");
         }
-        for (k, zh, en) in ERRORS {
+        for (k, zh, en) in ERRORS.iter().chain(crate::i18n_civic::ERRORS) {
             assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
         }
         for r in xiangzhi_core::authz::ALL_ROLES {

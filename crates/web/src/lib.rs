@@ -5,6 +5,7 @@ pub mod api;
 pub mod ctx;
 pub mod error;
 pub mod i18n;
+pub mod i18n_civic;
 pub mod open311;
 pub mod pages;
 pub mod state;

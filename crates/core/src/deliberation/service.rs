@@ -196,7 +196,7 @@ pub async fn create_matter(
     actor.require(Permission::DeliberationManage, &n.area_code, None)?;
     let mut errs = Vec::new();
     let title = text_field("title", &n.title, 2, 120);
-    let body = text_field("body", &n.body, 2, 20_000);
+    let body = text_field("matter_text", &n.body, 2, 20_000);
     if let Err(AppError::Validation(f)) = &title {
         errs.extend(f.clone());
     }
@@ -384,7 +384,7 @@ pub async fn act_matter(
     let (step, note, action_name) = match &action {
         MatterAction::Amend { title, body } => {
             let title = text_field("title", title, 2, 120)?;
-            let body = text_field("body", body, 2, 20_000)?;
+            let body = text_field("matter_text", body, 2, 20_000)?;
             match m.stage {
                 Stage::Draft | Stage::Proposed | Stage::Deliberated => {}
                 Stage::Reviewed => m.stage = Stage::Deliberated,
@@ -689,7 +689,8 @@ pub struct NewVote {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct NewMeeting {
     pub area_code: String,
-    pub body: String,
+    /// The body that meets (`villager_assembly` …).
+    pub kind: String,
     pub title: String,
     pub place: String,
     pub host: String,
@@ -719,9 +720,9 @@ pub async fn create_meeting(
 ) -> AppResult<Meeting> {
     actor.require(Permission::DeliberationManage, &n.area_code, None)?;
     let mut errs = Vec::new();
-    let body = Body::parse(&n.body);
+    let body = Body::parse(&n.kind);
     if body.is_none() {
-        errs.push(crate::FieldError::new("body", "not_in_list"));
+        errs.push(crate::FieldError::new("kind", "not_in_list"));
     }
     let title = text_field("title", &n.title, 2, 120).map_err(|e| errs.extend(e.fields()));
     let place = text_field("place", &n.place, 1, 120).map_err(|e| errs.extend(e.fields()));

@@ -325,8 +325,8 @@ async fn draft_tx(
     let county = county_of(area);
     check_item(conn, area, item_code).await?;
     let title = text("title", title, 2, 200)?;
-    let body = text("body", body, 2, 100_000)?;
-    for (field, t) in [("title", &title), ("body", &body)] {
+    let body = text("content", body, 2, 100_000)?;
+    for (field, t) in [("title", &title), ("content", &body)] {
         if let Some(kind) = rules::personal_data(t) {
             let code = if kind == "phone" {
                 "public_phone"
@@ -486,8 +486,8 @@ pub async fn revise(
     }
     let before = json!({"title": p.title, "body_hash": crate::crypto::sm3_hex(p.body.as_bytes())});
     p.title = text("title", title, 2, 200)?;
-    p.body = text("body", body, 2, 100_000)?;
-    for (field, t) in [("title", &p.title), ("body", &p.body)] {
+    p.body = text("content", body, 2, 100_000)?;
+    for (field, t) in [("title", &p.title), ("content", &p.body)] {
         if let Some(kind) = rules::personal_data(t) {
             let code = if kind == "phone" {
                 "public_phone"
