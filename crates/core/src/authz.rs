@@ -203,24 +203,26 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
             perm,
             P::AreaRead | P::PeopleRead | P::CaseRead | P::DeliberationRead | P::DisclosureReview
         ),
-        R::VillageCadre | R::TownshipStaff => matches!(
-            perm,
-            P::AreaRead
-                | P::PeopleRead
-                | P::PeopleWrite
-                | P::PeopleReveal
-                | P::PeopleImport
-                | P::PeopleExport
-                | P::AccountsVillage
-                | P::CaseRaise
-                | P::CaseRead
-                | P::CaseManage
-                | P::CaseHandle
-                | P::CaseVerify
-                | P::DeliberationRead
-                | P::DeliberationManage
-                | P::DisclosureManage
-        ) || (role == R::TownshipStaff && perm == P::DeliberationOversee),
+        R::VillageCadre | R::TownshipStaff => {
+            matches!(
+                perm,
+                P::AreaRead
+                    | P::PeopleRead
+                    | P::PeopleWrite
+                    | P::PeopleReveal
+                    | P::PeopleImport
+                    | P::PeopleExport
+                    | P::AccountsVillage
+                    | P::CaseRaise
+                    | P::CaseRead
+                    | P::CaseManage
+                    | P::CaseHandle
+                    | P::CaseVerify
+                    | P::DeliberationRead
+                    | P::DeliberationManage
+                    | P::DisclosureManage
+            ) || (role == R::TownshipStaff && perm == P::DeliberationOversee)
+        }
         R::CountyStaff => matches!(
             perm,
             P::AreaRead
@@ -366,6 +368,28 @@ impl Actor {
         grid_code: Option<&str>,
     ) -> AppResult<()> {
         if self.scope(perm).contains(area_code, grid_code) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Require `perm` through a grant held *at* `level` that covers `area_code`: a step that
+    /// belongs to one level of government (a township review, a county approval) is not
+    /// taken by another level that happens to hold the same permission.
+    pub fn require_at_level(
+        &self,
+        perm: Permission,
+        area_code: &str,
+        level: AreaLevel,
+    ) -> AppResult<()> {
+        let ok = self.is_system()
+            || self.grants.iter().any(|g| {
+                g.area_level == level
+                    && role_permits(g.role, perm)
+                    && area_code.starts_with(g.prefix())
+            });
+        if ok {
             Ok(())
         } else {
             Err(AppError::Forbidden)
