@@ -196,6 +196,22 @@ pub const ERROR_CODES: &[&str] = &[
     "agreement_required",
     "agreement_unsigned",
     "file_type",
+    // levy plans, suggestions, polls, bylaws
+    "levy_above_cap",
+    "levy_not_resolved",
+    "levy_not_draft",
+    "levy_not_approved",
+    "levy_closed",
+    "levy_overpayment",
+    "amount_not_positive",
+    "subsidy_pending",
+    "subsidy_not_eligible",
+    "too_short",
+    "suggestion_answered",
+    "poll_closed",
+    "already_voted",
+    "bylaw_not_filed",
+    "bylaw_reviewed",
 ];
 
 impl fmt::Display for FieldError {
