@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod levy;
 pub mod people;
 pub mod tabular;
 
