@@ -14,6 +14,7 @@ pub mod error;
 pub mod levy;
 pub mod people;
 pub mod tabular;
+pub mod voice;
 
 pub use error::{AppError, AppResult, FieldError};
 
