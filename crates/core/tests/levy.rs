@@ -55,8 +55,18 @@ async fn count(core: &Core, table: &str) -> i64 {
         .unwrap()
 }
 
-/// People registered for the tests: (name, household number, relation, birth, male, village).
-const PEOPLE: &[(&str, &str, &str, (i32, u32, u32), bool, &str)] = &[
+/// One person registered for the tests: (name, household number, relation, birth, male,
+/// village).
+type Resident = (
+    &'static str,
+    &'static str,
+    &'static str,
+    (i32, u32, u32),
+    bool,
+    &'static str,
+);
+
+const PEOPLE: &[Resident] = &[
     ("张三", "0001", "户主", (1980, 1, 1), true, VILLAGE_A),
     ("王芳", "0001", "配偶", (1982, 3, 5), false, VILLAGE_A),
     ("张小明", "0001", "子女", (2010, 9, 1), true, VILLAGE_A),
