@@ -3,10 +3,12 @@
 //! resolved, within the county's caps, with exemptions, voluntary cash-for-labour, collection
 //! records, the award-subsidy application and the disclosure of collection and use.
 
+pub mod disclosure;
 pub mod model;
 pub mod rules;
 pub mod service;
 pub mod store;
 
+pub use disclosure::disclosure_text;
 pub use model::*;
-pub use rules::{disclosure_text, Collection, LevySettings, PlanInput, PlanStatus, Resolution};
+pub use rules::{Collection, LevySettings, PlanInput, PlanStatus, Resolution};

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::AnyConnection;
 
+use super::disclosure::{self, DisclosureLine, DisclosurePlan};
 use super::model::{Payment, Plan, PlanHousehold, Subsidy, Totals};
 use super::rules::{
-    self, Collection, DisclosureLine, DisclosurePlan, Exemption, ExemptionKind, LevySettings,
-    PlanInput, PlanStatus, Resolution, SubsidyStatus, SubsidyStep, Terms,
+    self, Collection, Exemption, ExemptionKind, LevySettings, PlanInput, PlanStatus, Resolution,
+    SubsidyStatus, SubsidyStep, Terms,
 };
 use super::store;
 use crate::areas::code::{county_of, AreaLevel};
@@ -738,7 +739,7 @@ pub async fn disclosure(core: &Core, actor: &Actor, plan_id: &str) -> AppResult<
             account: &h.account,
         })
         .collect();
-    Ok(rules::disclosure_text(
+    Ok(disclosure::disclosure_text(
         &DisclosurePlan {
             village_name: &village,
             title: &p.title,
