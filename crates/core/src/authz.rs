@@ -374,6 +374,28 @@ impl Actor {
         }
     }
 
+    /// Require `perm` through a grant held *at* `level` that covers `area_code`: a step that
+    /// belongs to one level of government (a township review, a county approval) is not
+    /// taken by another level that happens to hold the same permission.
+    pub fn require_at_level(
+        &self,
+        perm: Permission,
+        area_code: &str,
+        level: AreaLevel,
+    ) -> AppResult<()> {
+        let ok = self.is_system()
+            || self.grants.iter().any(|g| {
+                g.area_level == level
+                    && role_permits(g.role, perm)
+                    && area_code.starts_with(g.prefix())
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     /// The first (primary) grant, used to choose the home page.
     pub fn primary(&self) -> Option<&Grant> {
         self.grants.first()

@@ -230,6 +230,21 @@ pub const ERROR_CODES: &[&str] = &[
     "publication_returned",
     "objection_window_closed",
     "objection_answered",
+    // levy plans, suggestions, polls, bylaws
+    "levy_above_cap",
+    "levy_not_resolved",
+    "levy_not_draft",
+    "levy_not_approved",
+    "levy_closed",
+    "levy_overpayment",
+    "amount_not_positive",
+    "subsidy_pending",
+    "subsidy_not_eligible",
+    "too_short",
+    "suggestion_answered",
+    "poll_closed",
+    "bylaw_not_filed",
+    "bylaw_reviewed",
 ];
 
 impl fmt::Display for FieldError {

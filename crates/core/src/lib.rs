@@ -13,8 +13,10 @@ pub mod deliberation;
 pub mod demo;
 pub mod disclosure;
 pub mod error;
+pub mod levy;
 pub mod people;
 pub mod tabular;
+pub mod voice;
 
 pub use error::{AppError, AppResult, FieldError};
 

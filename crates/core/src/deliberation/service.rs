@@ -722,7 +722,7 @@ pub async fn create_meeting(
     let mut errs = Vec::new();
     let body = Body::parse(&n.kind);
     if body.is_none() {
-        errs.push(crate::FieldError::new("kind", "not_in_list"));
+        errs.push(crate::FieldError::new("meeting_kind", "not_in_list"));
     }
     let title = text_field("title", &n.title, 2, 120).map_err(|e| errs.extend(e.fields()));
     let place = text_field("place", &n.place, 1, 120).map_err(|e| errs.extend(e.fields()));
