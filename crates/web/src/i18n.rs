@@ -593,6 +593,13 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
     }
 }
 
+type Table = &'static [(&'static str, &'static str, &'static str)];
+
+/// Texts kept in other files, one per slice.
+const EXTRA_TEXTS: &[Table] = &[crate::i18n_civic::TEXTS];
+/// Error messages kept in other files, one per slice.
+const EXTRA_ERRORS: &[Table] = &[crate::i18n_civic::ERRORS];
+
 type Index = HashMap<&'static str, (&'static str, &'static str)>;
 
 static TEXT_INDEX: OnceLock<Index> = OnceLock::new();
@@ -602,16 +609,16 @@ fn index(
     cell: &'static OnceLock<Index>,
     table: &'static [(&'static str, &'static str, &'static str)],
 ) -> &'static Index {
-    // Each main table has a companion for the civic pages (`i18n_civic.rs`).
+    // Each main table has companions kept beside it by slice (`i18n_*.rs`).
     let extra = if std::ptr::eq(table, TEXTS) {
-        crate::i18n_civic::TEXTS
+        EXTRA_TEXTS
     } else {
-        crate::i18n_civic::ERRORS
+        EXTRA_ERRORS
     };
     cell.get_or_init(|| {
         table
             .iter()
-            .chain(extra.iter())
+            .chain(extra.iter().flat_map(|t| t.iter()))
             .map(|(k, zh, en)| (*k, (*zh, *en)))
             .collect()
     })
@@ -633,7 +640,10 @@ mod tests {
     #[test]
     fn translations_are_complete() {
         let mut keys = std::collections::HashSet::new();
-        for (k, zh, en) in TEXTS.iter().chain(crate::i18n_civic::TEXTS) {
+        for (k, zh, en) in TEXTS
+            .iter()
+            .chain(EXTRA_TEXTS.iter().flat_map(|t| t.iter()))
+        {
             assert!(keys.insert(*k), "duplicate key {k}");
             assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
         }
@@ -650,13 +660,19 @@ mod tests {
             );
         }
         let mut codes = std::collections::HashSet::new();
-        for e in ERRORS.iter().chain(crate::i18n_civic::ERRORS) {
+        for e in ERRORS
+            .iter()
+            .chain(EXTRA_ERRORS.iter().flat_map(|t| t.iter()))
+        {
             assert!(codes.insert(e.0), "duplicate error code {}", e.0);
         }
         for c in xiangzhi_core::error::ERROR_CODES {
             assert!(codes.contains(c), "error code {c} has no message");
         }
-        for (k, zh, en) in ERRORS.iter().chain(crate::i18n_civic::ERRORS) {
+        for (k, zh, en) in ERRORS
+            .iter()
+            .chain(EXTRA_ERRORS.iter().flat_map(|t| t.iter()))
+        {
             assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
         }
         for r in xiangzhi_core::authz::ALL_ROLES {
