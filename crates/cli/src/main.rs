@@ -366,22 +366,39 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Verify(common) => {
             let cfg = common.settle()?;
             let core = open(&cfg).await?;
-            let report = audit::verify(&core.db).await?;
+            // The audit chain and the villages' publication chains are walked side by side.
+            let (report, chains) = tokio::join!(
+                audit::verify(&core.db),
+                xiangzhi_core::disclosure::service::verify_chains(&core)
+            );
+            let (report, chains) = (report?, chains?);
+            let mut broken = false;
             match report.problem {
-                None => {
-                    println!(
-                        "audit chain intact: {} records ({:.2} s)",
-                        report.records,
-                        started.elapsed().as_secs_f64()
-                    );
-                }
+                None => println!("audit chain intact: {} records", report.records),
                 Some(p) => {
                     println!(
                         "audit chain BROKEN after {} good records: {p}",
                         report.records
                     );
-                    return Ok(1);
+                    broken = true;
                 }
+            }
+            match chains.problem {
+                None => println!(
+                    "publication chains intact: {} publications in {} villages",
+                    chains.publications, chains.villages
+                ),
+                Some(p) => {
+                    println!(
+                        "publication chains BROKEN after {} good publications: {p}",
+                        chains.publications
+                    );
+                    broken = true;
+                }
+            }
+            println!("verified in {:.2} s", started.elapsed().as_secs_f64());
+            if broken {
+                return Ok(1);
             }
         }
         Cmd::Config {

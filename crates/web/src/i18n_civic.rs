@@ -35,6 +35,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("public.objection_pending", "待答复", "Awaiting answer"),
     ("public.object", "对本公告有异议", "Object to this notice"),
     ("public.object_hint", "公布后5日内，本村村民可登录提出异议，村委会须在5日内答复。", "Villagers may object within 5 days of publication after logging in; the committee must answer within 5 days."),
+    ("public.object_sent", "异议已提交，村委会将在5日内答复。", "Your objection was sent; the committee will answer within 5 days."),
     ("public.issuer", "公布单位", "Issued by"),
     ("public.committee", "村民委员会", "Villagers' Committee"),
     ("public.back", "返回本村公开栏", "Back to the village board"),

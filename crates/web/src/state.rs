@@ -33,6 +33,9 @@ pub struct AppState {
     /// Children of an area (code, name, level) — the area tree changes rarely; entries live a
     /// minute and are dropped when areas are created or imported.
     pub area_children: Arc<Mutex<HashMap<String, AreaChildren>>>,
+    /// Rendered public portal pages for visitors without a session, valid while
+    /// [`Core::disclosure_generation`] stands and for at most two seconds.
+    pub public_pages: Arc<xiangzhi_core::people::cache::ReadCache<String>>,
 }
 
 /// Cached children of an area: (read at, children).
@@ -51,6 +54,7 @@ impl AppState {
             sessions: Arc::new(Mutex::new(HashMap::new())),
             login_attempts: Arc::new(Mutex::new(HashMap::new())),
             area_children: Arc::new(Mutex::new(HashMap::new())),
+            public_pages: Arc::default(),
         }
     }
 

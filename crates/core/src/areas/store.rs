@@ -143,6 +143,16 @@ pub async fn villages_of(db: &Db, county: &str) -> AppResult<Vec<(String, String
         .map_err(Into::into)
 }
 
+/// The current counties (the roots of the tree).
+pub async fn counties(db: &Db) -> AppResult<Vec<Area>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM areas WHERE level = 'county' AND valid_to IS NULL ORDER BY code"
+    ))
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows.iter().map(row_to_area).collect::<Result<_, _>>()?)
+}
+
 /// Children of one area.
 pub async fn children(db: &Db, code: &str) -> AppResult<Vec<Area>> {
     let rows = sqlx::query(&format!(

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod home;
 pub mod people;
+pub mod public;
 
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
