@@ -548,6 +548,11 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
         seed,
     )
     .await?;
+    let named: Vec<(String, String)> = villages
+        .iter()
+        .map(|(code, name, _, _)| (code.clone(), name.clone()))
+        .collect();
+    crate::deliberation::demo::seed(core, COUNTY_CODE, &named, seed).await?;
     Ok(DemoSummary {
         cases,
         townships: TOWNSHIPS.len(),

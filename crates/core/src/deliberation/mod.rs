@@ -2,6 +2,7 @@
 //! rules as data with national defaults and provincial or county overrides, meetings with a
 //! roster frozen at convening, open and secret votes, and the six steps of 四议两公开.
 
+pub mod demo;
 pub mod model;
 pub mod rules;
 pub mod service;
