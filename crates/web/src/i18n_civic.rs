@@ -8,6 +8,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.disclosure", "村务公开", "Disclosure"),
     ("nav.public", "公开栏", "Notice board"),
     // Public portal
+    ("flash.saved", "已保存。", "Saved."),
+    ("public.village", "村（社区）", "Village"),
+    ("meeting.question_default", "是否同意", "Do you agree"),
     ("public.title", "村务公开栏", "Village notice board"),
     ("public.lead", "本栏公开村务、财务和村民会议决议，任何人无需登录即可查看。每份公告都有数字指纹（SM3），可以核验内容自发布以来未被改动。", "Village affairs, finances and resolutions, open to everyone without logging in. Each notice carries a digital fingerprint (SM3) so anyone can check it is unchanged since publication."),
     ("public.villages", "选择村（社区）", "Choose a village"),

@@ -1375,7 +1375,7 @@ pub struct DutyForm {
 }
 
 /// A `datetime-local` value in China Standard Time, as ms since the epoch.
-fn local_ms(s: &str) -> Option<i64> {
+pub(crate) fn local_ms(s: &str) -> Option<i64> {
     chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
         .ok()
         .map(|t| t.and_utc().timestamp_millis() - 8 * 3600 * 1000)

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod areas;
 pub mod auth;
 pub mod cases;
+pub mod deliberation;
+pub mod disclosure;
 pub mod home;
 pub mod people;
 pub mod public;

@@ -1,0 +1,253 @@
+//! Staff pages of 村务公开: drafts in review, what is overdue, open objections, the
+//! catalogue; one publication with the supervisors' review, release and answers.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use xiangzhi_core::authz::Permission;
+use xiangzhi_core::disclosure::rules::Item;
+use xiangzhi_core::disclosure::service::{self as disc, NewPublication, Overdue};
+use xiangzhi_core::disclosure::store::{Objection, Publication};
+use xiangzhi_core::{clock, AppError};
+
+use super::cases::error_text;
+use super::deliberation::DoneQuery;
+use super::render;
+use crate::ctx::Ctx;
+use crate::error::{status_of, WebError};
+use crate::state::AppState;
+
+fn refusable(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::Validation(_) | AppError::InvalidTransition(_) | AppError::Conflict { .. }
+    )
+}
+
+pub fn status_badge(s: &str) -> &'static str {
+    match s {
+        "released" => "success",
+        "returned" => "danger",
+        "approved" => "info",
+        _ => "warning",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "deliberation/disclosure.html")]
+struct DisclosurePage<'a> {
+    c: &'a Ctx,
+    flash: Option<String>,
+    drafts: Vec<Publication>,
+    released: Vec<Publication>,
+    overdue: Vec<Overdue>,
+    items: Vec<Item>,
+    village: String,
+    form: DraftForm,
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct DraftForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub area_code: String,
+    #[serde(default)]
+    pub item_code: String,
+    #[serde(default)]
+    pub period: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub content: String,
+}
+
+async fn page(
+    st: &AppState,
+    c: &Ctx,
+    flash: Option<String>,
+    form: DraftForm,
+    errors: Vec<String>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let now = clock::now_ms();
+    let all = disc::list(&st.core, a, "", 300)
+        .await
+        .map_err(|e| c.err(e))?;
+    let (released, drafts): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|p| p.status == "released");
+    let overdue = disc::overdue(&st.core, a, now)
+        .await
+        .map_err(|e| c.err(e))?;
+    // The village whose catalogue is shown: the user's own village, if they have one.
+    let village = a
+        .grants
+        .iter()
+        .map(|g| g.area_code.clone())
+        .find(|code| code.len() == 12 && !code.ends_with("000"))
+        .unwrap_or_default();
+    let items = if village.is_empty() {
+        Vec::new()
+    } else {
+        disc::catalogue(&st.core, a, &village)
+            .await
+            .map_err(|e| c.err(e))?
+    };
+    let bad = !errors.is_empty();
+    let mut r = render(
+        c,
+        DisclosurePage {
+            c,
+            flash,
+            drafts,
+            released: released.into_iter().take(50).collect(),
+            overdue,
+            items,
+            village,
+            form,
+            errors,
+        },
+    );
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+/// `/disclosure`: the desk of 村务公开.
+pub async fn index(
+    State(st): State<AppState>,
+    c: Ctx,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let flash = q.done.map(|_| c.t("flash.saved").to_string());
+    page(&st, &c, flash, DraftForm::default(), Vec::new()).await
+}
+
+/// POST `/disclosure`: a publication typed by hand (flagged to the supervisors).
+pub async fn create(
+    State(st): State<AppState>,
+    c: Ctx,
+    Form(f): Form<DraftForm>,
+) -> Result<Response, WebError> {
+    c.check_csrf(&f.csrf)?;
+    let a = c.actor()?;
+    let n = NewPublication {
+        area_code: f.area_code.clone(),
+        item_code: f.item_code.clone(),
+        period: f.period.clone(),
+        title: f.title.clone(),
+        body: f.content.clone(),
+    };
+    match disc::draft_manual(&st.core, a, n, clock::now_ms()).await {
+        Ok(p) => Ok(Redirect::to(&format!("/disclosure/{}?done=1", p.id)).into_response()),
+        Err(e) if refusable(&e) => {
+            let errs = vec![error_text(&c, &e)];
+            page(&st, &c, None, f, errs).await
+        }
+        Err(e) => Err(c.err(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "deliberation/publication.html")]
+struct PublicationPage<'a> {
+    c: &'a Ctx,
+    flash: Option<String>,
+    p: Publication,
+    objections: Vec<Objection>,
+    can_review: bool,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn one(
+    st: &AppState,
+    c: &Ctx,
+    id: &str,
+    flash: Option<String>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let (p, objections) = disc::get(&st.core, a, id).await.map_err(|e| c.err(e))?;
+    let can_review = a
+        .scope(Permission::DisclosureReview)
+        .covers_area(&p.area_code);
+    let can_manage = a
+        .scope(Permission::DisclosureManage)
+        .covers_area(&p.area_code);
+    Ok(render(
+        c,
+        PublicationPage {
+            c,
+            flash,
+            p,
+            objections,
+            can_review,
+            can_manage,
+            error,
+        },
+    ))
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let flash = q.done.map(|_| c.t("flash.saved").to_string());
+    one(&st, &c, &id, flash, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    pub csrf: String,
+    pub action: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub objection_id: String,
+}
+
+/// POST `/disclosure/{id}/act`: approve, return, revise, release, answer an objection.
+pub async fn act(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<ActForm>,
+) -> Result<Response, WebError> {
+    c.check_csrf(&f.csrf)?;
+    let a = c.actor()?;
+    let now = clock::now_ms();
+    let r = match f.action.as_str() {
+        "approve" => disc::review(&st.core, a, &id, true, &f.note, now)
+            .await
+            .map(|_| ()),
+        "return" => disc::review(&st.core, a, &id, false, &f.note, now)
+            .await
+            .map(|_| ()),
+        "revise" => disc::revise(&st.core, a, &id, &f.title, &f.content, now)
+            .await
+            .map(|_| ()),
+        "release" => disc::release(&st.core, a, &id, now).await.map(|_| ()),
+        "answer" => disc::answer(&st.core, a, &f.objection_id, &f.note, now).await,
+        _ => Err(AppError::field("action", "invalid")),
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/disclosure/{id}?done=1")).into_response()),
+        Err(e) if refusable(&e) => {
+            let msg = error_text(&c, &e);
+            let mut resp = one(&st, &c, &id, None, Some(msg)).await?;
+            *resp.status_mut() = status_of(&e);
+            Ok(resp)
+        }
+        Err(e) => Err(c.err(e)),
+    }
+}
