@@ -14,6 +14,7 @@ mod binary;
 
 mod browser;
 mod cases;
+mod deliberation;
 mod import;
 mod isolation;
 mod open311;
