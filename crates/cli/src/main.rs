@@ -187,6 +187,19 @@ enum BenchCmd {
         #[arg(long, default_value_t = 20_000)]
         residents: usize,
     },
+    /// Build a demo county whose villages hold YEARS of publications and whose audit chain
+    /// and publication chains together hold AUDIT records, then time `verify`. Leaves the
+    /// data directory for the portal benchmark (`bench/disclosure.sh`).
+    Disclosure {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value_t = 5)]
+        years: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        audit: usize,
+        #[arg(long, default_value_t = 20_000)]
+        residents: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -509,6 +522,68 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!(
                 "escalation sweep again (nothing new due): {again} in {:.3} s",
                 t.elapsed().as_secs_f64()
+            );
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Disclosure {
+                    common,
+                    years,
+                    audit,
+                    residents,
+                },
+        } => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            anyhow::ensure!(
+                core.db.is_empty().await?,
+                "bench disclosure needs an empty database"
+            );
+            let summary = demo::generate(&core, residents, 7).await?;
+            let path = cfg.data_dir.join("demo-accounts.json");
+            std::fs::write(&path, serde_json::to_string_pretty(&summary.accounts)?)?;
+            let villages = xiangzhi_core::areas::store::villages_of(&core.db, demo::COUNTY_CODE)
+                .await
+                .map_err(describe)?;
+            // The demo wrote a year; replace it with `years` of history per village.
+            let t = Instant::now();
+            let written = xiangzhi_core::deliberation::demo::bench_history(
+                &core,
+                demo::COUNTY_CODE,
+                &villages,
+                years * 12,
+            )
+            .await?;
+            println!(
+                "wrote {written} publications ({years} years in {} villages) in {:.1} s",
+                villages.len(),
+                t.elapsed().as_secs_f64()
+            );
+            let t = Instant::now();
+            let have = audit::verify(&core.db).await?.records;
+            let more = audit.saturating_sub(usize::try_from(have).unwrap_or(0) + written);
+            audit::store::fill(&core.db, more).await.map_err(describe)?;
+            println!(
+                "appended {more} audit records in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            xiangzhi_core::db::analyze(&core.db).await?;
+            let t = Instant::now();
+            let (a, p) = tokio::join!(
+                audit::verify(&core.db),
+                xiangzhi_core::disclosure::service::verify_chains(&core)
+            );
+            let (a, p) = (a?, p?);
+            println!(
+                "verify: {} audit records and {} publications in {:.2} s ({})",
+                a.records,
+                p.publications,
+                t.elapsed().as_secs_f64(),
+                if a.problem.is_none() && p.problem.is_none() {
+                    "intact"
+                } else {
+                    "BROKEN"
+                }
             );
         }
     }

@@ -166,6 +166,17 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
             {
                 tracing::warn!("mediation reminders failed: {e}");
             }
+            // §5.3: objections to a publication not answered in time go to the township.
+            match xiangzhi_core::disclosure::service::escalate_objections(
+                &core,
+                xiangzhi_core::clock::now_ms(),
+            )
+            .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("{n} unanswered objections sent to the township"),
+                Err(e) => tracing::warn!("objection sweep failed: {e}"),
+            }
         }
     });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

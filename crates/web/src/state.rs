@@ -35,7 +35,7 @@ pub struct AppState {
     pub area_children: Arc<Mutex<HashMap<String, AreaChildren>>>,
     /// Rendered public portal pages for visitors without a session, valid while
     /// [`Core::disclosure_generation`] stands and for at most two seconds.
-    pub public_pages: Arc<xiangzhi_core::people::cache::ReadCache<String>>,
+    pub public_pages: Arc<PageCache>,
 }
 
 /// Cached children of an area: (read at, children).
@@ -115,6 +115,76 @@ impl AppState {
     pub fn forget_user(&self, user_id: &str) {
         if let Ok(mut m) = self.sessions.lock() {
             m.retain(|_, s| s.actor.user_id != user_id);
+        }
+    }
+}
+
+/// How long a rendered public page is served before it is rendered again (ms); a change in
+/// this process drops it at once.
+pub const PAGE_TTL_MS: i64 = 2_000;
+const PAGE_CACHE_MAX: usize = 4_096;
+
+/// Rendered public pages. When a page's time is up, one request renders it again while the
+/// others keep getting the copy they had (which is still current: a change would have moved
+/// the generation), so a busy page never sends every visitor to the database at once.
+#[derive(Debug, Default)]
+pub struct PageCache {
+    inner: Mutex<HashMap<String, PageEntry>>,
+}
+
+#[derive(Debug)]
+struct PageEntry {
+    generation: u64,
+    at: i64,
+    html: Arc<String>,
+    refreshing: bool,
+}
+
+/// What a lookup tells the caller to do.
+pub enum PageLookup {
+    /// Serve this copy.
+    Serve(Arc<String>),
+    /// Render the page (and `put` it).
+    Render,
+}
+
+impl PageCache {
+    pub fn lookup(&self, key: &str, generation: u64, now: i64) -> PageLookup {
+        let Ok(mut m) = self.inner.lock() else {
+            return PageLookup::Render;
+        };
+        match m.get_mut(key) {
+            Some(e) if e.generation == generation && now - e.at < PAGE_TTL_MS => {
+                PageLookup::Serve(e.html.clone())
+            }
+            Some(e) if e.generation == generation => {
+                // Someone is already rendering it (unless they gave up long ago).
+                if e.refreshing && now - e.at < 5 * PAGE_TTL_MS {
+                    PageLookup::Serve(e.html.clone())
+                } else {
+                    e.refreshing = true;
+                    e.at = now - PAGE_TTL_MS;
+                    PageLookup::Render
+                }
+            }
+            _ => PageLookup::Render,
+        }
+    }
+
+    pub fn put(&self, key: String, generation: u64, now: i64, html: Arc<String>) {
+        if let Ok(mut m) = self.inner.lock() {
+            if m.len() >= PAGE_CACHE_MAX {
+                m.clear();
+            }
+            m.insert(
+                key,
+                PageEntry {
+                    generation,
+                    at: now,
+                    html,
+                    refreshing: false,
+                },
+            );
         }
     }
 }

@@ -466,3 +466,92 @@ async fn villager_raises_a_case_on_a_phone(app: Arc<TestApp>) {
 async fn browser_villager_raises_a_case_on_a_phone() {
     run(Backend::Sqlite, villager_raises_a_case_on_a_phone).await;
 }
+
+/// The public board on a phone: a village's notices, the online copy re-checked, and a
+/// cadre's matter and meeting pages — each fits 360 px; screenshots kept.
+async fn public_board_and_decisions_on_a_phone(app: Arc<TestApp>) {
+    let mut driver = Driver::start();
+    driver.wait_ready().await;
+    let profile = app.scratch.dir.join("chromium-profile-public");
+    std::fs::create_dir_all(&profile).unwrap();
+    let browser = connect(&driver, &profile).await;
+    let cadre = app.account("village_cadre").clone();
+    let base = app.base.clone();
+    let b = browser.clone();
+    let outcome = tokio::spawn(async move {
+        let shots = screenshot_dir();
+        b.goto(&format!("{base}/public/villages/{}", cadre.area_code))
+            .await
+            .unwrap();
+        b.wait().for_element(Locator::Css("#h-aff")).await.unwrap();
+        assert!(fits_width(&b).await, "the village board fits 360 px");
+        assert!(b.source().await.unwrap().contains("村务公开栏"));
+        std::fs::write(
+            shots.join("public-village-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        click(&b, "#h-aff + ul.list li a").await;
+        b.wait()
+            .for_element(Locator::Css("#h-digest"))
+            .await
+            .unwrap();
+        click(&b, "a[href$=\"?check=1#h-digest\"]").await;
+        b.wait()
+            .for_element(Locator::Css(".flash.success"))
+            .await
+            .unwrap();
+        assert!(b.source().await.unwrap().contains("核验通过"));
+        assert!(fits_width(&b).await, "the online copy fits 360 px");
+        std::fs::write(
+            shots.join("public-copy-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+
+        form_login(&b, &base, &cadre.username, &cadre.password).await;
+        b.goto(&format!("{base}/matters")).await.unwrap();
+        b.wait()
+            .for_element(Locator::Css("#matters"))
+            .await
+            .unwrap();
+        assert!(fits_width(&b).await, "the matter list fits 360 px");
+        std::fs::write(shots.join("matters-360.png"), b.screenshot().await.unwrap()).unwrap();
+        click(&b, "#matters li a").await;
+        b.wait()
+            .for_element(Locator::Css("ol.timeline"))
+            .await
+            .unwrap();
+        assert!(fits_width(&b).await, "the matter page fits 360 px");
+        std::fs::write(shots.join("matter-360.png"), b.screenshot().await.unwrap()).unwrap();
+        b.goto(&format!("{base}/meetings")).await.unwrap();
+        b.wait()
+            .for_element(Locator::Css("#meetings"))
+            .await
+            .unwrap();
+        click(&b, "#meetings li a").await;
+        b.wait()
+            .for_element(Locator::Css("article.vote"))
+            .await
+            .unwrap();
+        std::fs::write(shots.join("meeting-360.png"), b.screenshot().await.unwrap()).unwrap();
+        b.goto(&format!("{base}/disclosure")).await.unwrap();
+        b.wait().for_element(Locator::Css("#h-over")).await.unwrap();
+        std::fs::write(
+            shots.join("disclosure-360.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    })
+    .await;
+    let _ = browser.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_public_board_and_decisions_on_a_phone() {
+    run(Backend::Sqlite, public_board_and_decisions_on_a_phone).await;
+}

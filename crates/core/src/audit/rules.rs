@@ -30,22 +30,57 @@ fn push_field(buf: &mut Vec<u8>, v: &str) {
 
 /// SM3 over the canonical form of every field but `hash`, including the previous hash.
 pub fn chain_hash(r: &AuditRecord) -> String {
+    let seq = r.seq.to_string();
+    let at = r.at.to_string();
+    chain_hash_of(&[
+        &r.prev_hash,
+        &seq,
+        &at,
+        r.actor_id.as_deref().unwrap_or(""),
+        &r.actor_name,
+        r.on_behalf_of.as_deref().unwrap_or(""),
+        &r.action,
+        &r.object_type,
+        &r.object_id,
+        r.area_code.as_deref().unwrap_or(""),
+        r.source.as_deref().unwrap_or(""),
+        r.before_digest.as_deref().unwrap_or(""),
+        r.after_digest.as_deref().unwrap_or(""),
+        &r.detail,
+    ])
+}
+
+/// The same hash from the fields in canonical order (prev, seq, at, actor id, actor name,
+/// on behalf of, action, object type, object id, area, source, before, after, detail),
+/// absent ones as empty strings.
+pub fn chain_hash_of(fields: &[&str; 14]) -> String {
     let mut buf = Vec::with_capacity(256);
-    push_field(&mut buf, &r.prev_hash);
-    push_field(&mut buf, &r.seq.to_string());
-    push_field(&mut buf, &r.at.to_string());
-    push_field(&mut buf, r.actor_id.as_deref().unwrap_or(""));
-    push_field(&mut buf, &r.actor_name);
-    push_field(&mut buf, r.on_behalf_of.as_deref().unwrap_or(""));
-    push_field(&mut buf, &r.action);
-    push_field(&mut buf, &r.object_type);
-    push_field(&mut buf, &r.object_id);
-    push_field(&mut buf, r.area_code.as_deref().unwrap_or(""));
-    push_field(&mut buf, r.source.as_deref().unwrap_or(""));
-    push_field(&mut buf, r.before_digest.as_deref().unwrap_or(""));
-    push_field(&mut buf, r.after_digest.as_deref().unwrap_or(""));
-    push_field(&mut buf, &r.detail);
+    for f in fields {
+        push_field(&mut buf, f);
+    }
     crate::crypto::sm3_hex(&buf)
+}
+
+/// Split a packed row — each field written as `<chars>:<text>` one after another (what
+/// `store::PACKED` selects) — into its fields. `None` when it is not well formed.
+pub fn unpack<const N: usize>(packed: &str) -> Option<[&str; N]> {
+    let mut out = [""; N];
+    let mut rest = packed;
+    for slot in out.iter_mut() {
+        let colon = rest.find(':')?;
+        let chars: usize = rest[..colon].parse().ok()?;
+        let body = &rest[colon + 1..];
+        let end = body
+            .char_indices()
+            .nth(chars)
+            .map_or(body.len(), |(i, _)| i);
+        if body[..end].chars().count() != chars {
+            return None;
+        }
+        *slot = &body[..end];
+        rest = &body[end..];
+    }
+    rest.is_empty().then_some(out)
 }
 
 /// The digest of a before/after snapshot.
@@ -59,6 +94,15 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_rows_unpack_by_characters() {
+        let f = unpack::<3>("2:张三0:5:a:b:c").unwrap();
+        assert_eq!(f, ["张三", "", "a:b:c"]);
+        assert!(unpack::<3>("2:张三0:").is_none(), "a field is missing");
+        assert!(unpack::<1>("3:ab").is_none(), "too short");
+        assert!(unpack::<1>("1:abc").is_none(), "trailing text");
+    }
 
     fn rec(seq: i64, prev: &str) -> AuditRecord {
         let mut r = AuditRecord {

@@ -132,13 +132,15 @@ fn quarterly_body(rng: &mut StdRng, item: &str, period: &str) -> (String, String
     }
 }
 
-/// Write a year of periodic publications for each village, chained.
-async fn publications(
+/// Write `months` of periodic publications for each village, chained (the demo writes a
+/// year; the portal benchmark five).
+pub async fn publications(
     core: &Core,
     county: &str,
     villages: &[(String, String)],
     now: i64,
     seed: u64,
+    months: u32,
 ) -> anyhow::Result<usize> {
     let today = chrono::DateTime::from_timestamp_millis(now)
         .map(|t| t.date_naive())
@@ -149,7 +151,7 @@ async fn publications(
         let mut rng = StdRng::seed_from_u64(seed ^ (vi as u64).wrapping_mul(0x9e37_79b9));
         // (released_at, item, period, title, body)
         let mut plan: Vec<(i64, &str, String, String, String)> = Vec::new();
-        for back in 1..=12u32 {
+        for back in 1..=months {
             let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
             let d = first - chrono::Months::new(back);
             let period = format!("{}-{:02}", d.year(), d.month());
@@ -193,23 +195,25 @@ async fn publications(
                 }
             }
         }
-        let last_year = today.year() - 1;
-        plan.push((
-            ms_of(
-                NaiveDate::from_ymd_opt(today.year(), 1, 8).unwrap_or(today),
-                2,
-            ),
-            "assets",
-            last_year.to_string(),
-            format!("{last_year}年度集体资产、资源情况"),
-            format!(
-                "集体资产原值 {} 元，其中经营性资产 {} 元；集体土地发包 {} 亩，年收入 {} 元。",
-                yuan(rng.gen_range(500_000_00..5_000_000_00)),
-                yuan(rng.gen_range(100_000_00..1_000_000_00)),
-                rng.gen_range(50..900),
-                yuan(rng.gen_range(10_000_00..200_000_00))
-            ),
-        ));
+        for back_years in 1..=months.div_ceil(12) {
+            let last_year = today.year() - i32::try_from(back_years).unwrap_or(1);
+            plan.push((
+                ms_of(
+                    NaiveDate::from_ymd_opt(last_year + 1, 1, 8).unwrap_or(today),
+                    2,
+                ),
+                "assets",
+                last_year.to_string(),
+                format!("{last_year}年度集体资产、资源情况"),
+                format!(
+                    "集体资产原值 {} 元，其中经营性资产 {} 元；集体土地发包 {} 亩，年收入 {} 元。",
+                    yuan(rng.gen_range(500_000_00..5_000_000_00)),
+                    yuan(rng.gen_range(100_000_00..1_000_000_00)),
+                    rng.gen_range(50..900),
+                    yuan(rng.gen_range(10_000_00..200_000_00))
+                ),
+            ));
+        }
         plan.retain(|p| p.0 < now);
         plan.sort_by_key(|p| p.0);
         let mut prev = drules::GENESIS.to_string();
@@ -353,7 +357,7 @@ pub async fn seed(
     )
     .await?;
     let mut out = Seeded {
-        publications: publications(core, county, villages, now, seed).await?,
+        publications: publications(core, county, villages, now, seed, 12).await?,
         ..Seeded::default()
     };
 
@@ -688,4 +692,21 @@ async fn voice(core: &Core, villages: &[(String, String)]) -> anyhow::Result<()>
         vsvc::review_bylaw(core, &town, &b.id, &review).await?;
     }
     Ok(())
+}
+
+/// Replace a county's publications with `months` of history per village (the portal and
+/// `verify` benchmarks). Returns how many were written.
+pub async fn bench_history(
+    core: &Core,
+    county: &str,
+    villages: &[(String, String)],
+    months: u32,
+) -> anyhow::Result<usize> {
+    let mut tx = core.db.write.begin().await?;
+    dstore::clear_county(&mut tx, county).await?;
+    tx.commit().await?;
+    let n = publications(core, county, villages, clock::now_ms(), 5, months).await?;
+    core.disclosure_generation
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(n)
 }

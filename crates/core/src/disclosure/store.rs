@@ -670,3 +670,15 @@ pub async fn village_counts(
     .await?;
     Ok((r.try_get(0)?, r.try_get(1)?))
 }
+
+/// Remove every publication, objection and chain head of a county (benchmark set-up only).
+pub async fn clear_county(conn: &mut AnyConnection, county: &str) -> AppResult<()> {
+    for sql in [
+        "DELETE FROM objections WHERE county_code = $1",
+        "DELETE FROM publications WHERE county_code = $1",
+        "DELETE FROM publication_heads WHERE county_code = $1",
+    ] {
+        sqlx::query(sql).bind(county).execute(&mut *conn).await?;
+    }
+    Ok(())
+}

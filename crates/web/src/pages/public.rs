@@ -37,7 +37,7 @@ where
     let key = format!("{key}|{}|{}", c.is_en(), c.large);
     let generation = st.core.disclosure_generation.load(Ordering::Relaxed);
     let now = clock::now_ms();
-    if let Some(html) = st.public_pages.get(&key, generation, now) {
+    if let crate::state::PageLookup::Serve(html) = st.public_pages.lookup(&key, generation, now) {
         return Ok(html_response(html.as_str().to_owned()));
     }
     let resp = make().await?;
