@@ -717,7 +717,7 @@ async fn case_page(
 }
 
 /// The sentence a person reads for a refused input: what is wrong, and with which field.
-fn error_text(c: &Ctx, e: &AppError) -> String {
+pub(crate) fn error_text(c: &Ctx, e: &AppError) -> String {
     let fields = e.fields();
     if fields.is_empty() {
         return c.msg(e.code()).to_string();
