@@ -16,5 +16,6 @@ mod browser;
 mod cases;
 mod import;
 mod isolation;
+mod levy;
 mod open311;
 mod people;
