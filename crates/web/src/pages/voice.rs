@@ -56,6 +56,15 @@ fn chosen(villages: &[(String, String)], asked: &str) -> Option<(String, String)
         .cloned()
 }
 
+/// An area code fit to go back into a redirect (digits only; anything else is dropped).
+fn area_param(s: &str) -> &str {
+    if !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        s
+    } else {
+        ""
+    }
+}
+
 fn manages(a: &Actor, area: &str) -> bool {
     a.scope(Permission::DeliberationManage).contains(area, None)
 }
@@ -510,9 +519,11 @@ pub async fn open_poll(
         done: String::new(),
     };
     match voice::open_poll(&st.core, a, &input).await {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/polls?area={}&done=opened", f.area_code)).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/polls?area={}&done=opened",
+            area_param(&f.area_code)
+        ))
+        .into_response()),
         Err(e @ AppError::Validation(_)) => {
             polls_page(&st, &c, &q, Some(error_text(&c, &e)), Some(&f)).await
         }
@@ -547,7 +558,10 @@ pub async fn vote(
         done: String::new(),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/polls?area={}&done=voted", f.area)).into_response()),
+        Ok(()) => Ok(
+            Redirect::to(&format!("/polls?area={}&done=voted", area_param(&f.area)))
+                .into_response(),
+        ),
         Err(
             e @ (AppError::Validation(_)
             | AppError::InvalidTransition(_)
@@ -732,9 +746,11 @@ pub async fn adopt(
         matter_id: Some(f.matter_id.clone()).filter(|m| !m.trim().is_empty()),
     };
     match voice::adopt_bylaw(&st.core, a, &input).await {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/bylaws?area={}&done=adopted", f.area_code)).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/bylaws?area={}&done=adopted",
+            area_param(&f.area_code)
+        ))
+        .into_response()),
         Err(e @ AppError::Validation(_)) => {
             let q = AreaQuery {
                 area: f.area_code.clone(),
@@ -773,7 +789,10 @@ pub async fn file(
         done: String::new(),
     };
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/bylaws?area={}&done=filed", f.area)).into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/bylaws?area={}&done=filed", area_param(&f.area)))
+                .into_response(),
+        ),
         Err(e @ (AppError::Validation(_) | AppError::InvalidTransition(_))) => {
             bylaws_page(&st, &c, &q, Some(error_text(&c, &e)), None).await
         }
@@ -823,9 +842,11 @@ pub async fn review(
         done: String::new(),
     };
     match result {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/bylaws?area={}&done=reviewed", f.area)).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/bylaws?area={}&done=reviewed",
+            area_param(&f.area)
+        ))
+        .into_response()),
         Err(e @ (AppError::Validation(_) | AppError::InvalidTransition(_))) => {
             bylaws_page(&st, &c, &q, Some(error_text(&c, &e)), None).await
         }
