@@ -700,8 +700,13 @@ async fn publishing_drafts_the_disclosure_for_review() {
             .await
             .unwrap();
 
-        // Staff of another village, and the supervisors who only read, do not publish.
+        // Lists read what was collected without loading each roll.
+        let collected = levy::collected(&core, &cadre()).await.unwrap();
+        assert_eq!(collected.get(&plan.id), Some(&(4500, 0)));
         let other = staff(Role::VillageCadre, VILLAGE_B, AreaLevel::Village);
+        assert!(levy::collected(&core, &other).await.unwrap().is_empty());
+
+        // Staff of another village, and the supervisors who only read, do not publish.
         expect_code(
             levy::publish(&core, &other, &plan.id, now).await,
             "not_found",

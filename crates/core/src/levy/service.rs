@@ -248,14 +248,14 @@ pub async fn get(core: &Core, actor: &Actor, plan_id: &str) -> AppResult<PlanVie
     })
 }
 
-/// The plans the actor may read, newest first.
-pub async fn list(core: &Core, actor: &Actor) -> AppResult<Vec<Plan>> {
+/// The widest area prefixes in which the actor reads plans (a prefix inside another adds
+/// nothing).
+fn read_prefixes(actor: &Actor) -> Vec<String> {
     let mut prefixes = actor.scope(Permission::DeliberationRead).prefixes;
     prefixes.extend(actor.scope(Permission::DeliberationOversee).prefixes);
     prefixes.sort();
     prefixes.dedup();
-    // A prefix inside another adds nothing.
-    let wide: Vec<String> = prefixes
+    prefixes
         .iter()
         .filter(|p| {
             !prefixes
@@ -263,11 +263,31 @@ pub async fn list(core: &Core, actor: &Actor) -> AppResult<Vec<Plan>> {
                 .any(|q| q != *p && p.starts_with(q.as_str()))
         })
         .cloned()
-        .collect();
+        .collect()
+}
+
+/// The plans the actor may read, newest first.
+pub async fn list(core: &Core, actor: &Actor) -> AppResult<Vec<Plan>> {
     let mut conn = core.db.read.acquire().await?;
     let mut out = Vec::new();
-    for p in wide {
+    for p in read_prefixes(actor) {
         out.extend(store::plans(&mut conn, &p).await?);
+    }
+    Ok(out)
+}
+
+/// Money collected on the plans the actor may read, by plan id: (paid cents, cash-for-labour
+/// cents fallen due). One query per area prefix, for lists of plans.
+pub async fn collected(
+    core: &Core,
+    actor: &Actor,
+) -> AppResult<std::collections::HashMap<String, (i64, i64)>> {
+    let mut conn = core.db.read.acquire().await?;
+    let mut out = std::collections::HashMap::new();
+    for p in read_prefixes(actor) {
+        for (id, paid, cash) in store::collected_in(&mut conn, &p).await? {
+            out.insert(id, (paid, cash));
+        }
     }
     Ok(out)
 }

@@ -151,14 +151,13 @@ pub struct DoneQuery {
 pub async fn list(State(st): State<AppState>, c: Ctx) -> Result<Response, WebError> {
     let a = c.actor()?;
     let plans = levy::list(&st.core, a).await.map_err(|e| c.err(e))?;
-    let names = villages_with(&st, &c, Permission::DeliberationRead).await?;
+    let collected = levy::collected(&st.core, a).await.map_err(|e| c.err(e))?;
+    let mut names = villages_with(&st, &c, Permission::DeliberationRead).await?;
+    names.extend(villages_with(&st, &c, Permission::DeliberationOversee).await?);
     let mut rows = Vec::with_capacity(plans.len());
     for p in plans {
-        // The list carries the plan; the paid total comes from its roll.
-        let paid = levy::totals(&st.core, a, &p.id)
-            .await
-            .map(|t| t.paid_cents)
-            .unwrap_or(0);
+        let (paid, cash) = collected.get(&p.id).copied().unwrap_or((0, 0));
+        let due = p.amount_cents + cash;
         rows.push(PlanRow {
             village: names
                 .iter()
@@ -167,9 +166,9 @@ pub async fn list(State(st): State<AppState>, c: Ctx) -> Result<Response, WebErr
                 .unwrap_or_else(|| p.area_code.clone()),
             status: p.status.as_str(),
             badge: status_badge(p.status),
-            due: yuan(p.amount_cents),
+            due: yuan(due),
             paid: yuan(paid),
-            percent: percent(paid, p.amount_cents),
+            percent: percent(paid, due),
             workdays: p.workdays,
             year: p.year,
             title: p.title,
