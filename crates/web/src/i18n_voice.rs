@@ -207,6 +207,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("voice.done.adopted", "新版本已登记，请报乡镇备案。", "New version recorded; file it with the township."),
     ("voice.done.filed", "已登记备案。", "Filing recorded."),
     ("voice.done.reviewed", "审查结果已登记。", "Review recorded."),
+    ("punct.colon", "：", ": "),
     // Field names named in errors
     ("field.cents", "金额", "Amount"),
     ("field.days", "工日数", "Workdays"),
