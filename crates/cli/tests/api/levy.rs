@@ -134,6 +134,40 @@ async fn cadre_creates_a_plan_and_records_a_payment(app: Arc<TestApp>) {
     assert!(page.contains("分户名册"));
     let token = csrf_of(&page);
 
+    // A person-level exemption while the plan is a draft, from the household's members.
+    let actor = app.actor("village_cadre").await;
+    let draft = levy::get(&app.core, &actor, &id).await.unwrap();
+    let first = draft.households[0].household_id.clone();
+    let (_, members) = xiangzhi_core::people::service::household(&app.core, &actor, &first)
+        .await
+        .unwrap();
+    let (status, page) = app
+        .get(&cadre, &format!("/levy/{id}?household={first}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!("value=\"{}\"", members[0].id)),
+        "members offered"
+    );
+    let (status, to, body) = post(
+        &app,
+        &cadre,
+        &format!("/levy/{id}/exemptions"),
+        &[
+            ("csrf", token.as_str()),
+            ("household_id", first.as_str()),
+            ("person_id", members[0].id.as_str()),
+            ("kind", "student"),
+            ("note", "在县一中读高中"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(to.ends_with("done=exempted"), "{to}");
+    assert_eq!(app.count("levy_exemptions", "").await, 1);
+    let (_, page) = app.get(&cadre, &to).await;
+    assert!(page.contains("在校学生"), "the exemption is listed");
+
     // No decided deliberation matter: approval is refused, and says why.
     let (status, _, body) = post(
         &app,
@@ -146,7 +180,6 @@ async fn cadre_creates_a_plan_and_records_a_payment(app: Arc<TestApp>) {
     assert!(body.contains("表决通过后才能批准"), "{body}");
 
     // Approved under a passed resolution (as the deliberation pages would supply it).
-    let actor = app.actor("village_cadre").await;
     levy::approve(
         &app.core,
         &actor,
@@ -224,6 +257,49 @@ async fn cadre_creates_a_plan_and_records_a_payment(app: Arc<TestApp>) {
     assert!(list.contains("村东道路硬化"));
     assert!(list.contains("收取中"));
     assert!(list.contains("12.50 /"), "{list}");
+
+    // The award subsidy: the village applies, the township reviews on the same page.
+    let (status, to, body) = post(
+        &app,
+        &cadre,
+        &format!("/levy/{id}/subsidy"),
+        &[("csrf", token.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(to.ends_with("done=applied"), "{to}");
+    let township = app.login("township_staff").await;
+    let (status, page) = app.get(&township, &format!("/levy/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("待乡镇审核"));
+    assert!(
+        page.contains("value=\"township_review\""),
+        "the township's step"
+    );
+    assert!(
+        !page.contains("action=\"/levy/{id}/collect\""),
+        "no collection form for the township"
+    );
+    let sid: String = sqlx::query_scalar("SELECT id FROM levy_subsidies WHERE plan_id = $1")
+        .bind(id.clone())
+        .fetch_one(&app.core.db.read)
+        .await
+        .unwrap();
+    let t_token = csrf_of(&page);
+    let (status, _, body) = post(
+        &app,
+        &township,
+        &format!("/levy/{id}/subsidy/{sid}"),
+        &[("csrf", t_token.as_str()), ("step", "township_review")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, page) = app.get(&cadre, &format!("/levy/{id}")).await;
+    assert!(page.contains("待县级审批"), "{page}");
+    assert!(
+        !page.contains("value=\"county_approve\""),
+        "not the village's step"
+    );
 
     // The disclosure draft goes to the supervisors' review.
     xiangzhi_core::disclosure::service::ensure_catalogue(
