@@ -578,6 +578,9 @@ async fn pages_render_in_both_languages(app: Arc<TestApp>) {
         "/bylaws".to_string(),
     ];
     let villager_pages = ["/suggestions", "/polls", "/bylaws", "/me"];
+    // Levy plans are staff pages: a villager is told so, in words.
+    let (status, body) = app.get(&villager, "/levy").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     for lang in ["zh", "en"] {
         for client in [&cadre, &township, &villager] {
             let r = client

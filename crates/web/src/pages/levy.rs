@@ -150,6 +150,9 @@ pub struct DoneQuery {
 /// `/levy`: the plans of the user's areas, newest first, with the money collected.
 pub async fn list(State(st): State<AppState>, c: Ctx) -> Result<Response, WebError> {
     let a = c.actor()?;
+    if !a.can(Permission::DeliberationRead) && !a.can(Permission::DeliberationOversee) {
+        return Err(c.err(AppError::Forbidden));
+    }
     let plans = levy::list(&st.core, a).await.map_err(|e| c.err(e))?;
     let collected = levy::collected(&st.core, a).await.map_err(|e| c.err(e))?;
     let mut names = villages_with(&st, &c, Permission::DeliberationRead).await?;
