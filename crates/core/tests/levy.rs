@@ -670,3 +670,89 @@ async fn award_subsidy_goes_township_then_county() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_drafts_the_disclosure_for_review() {
+    both(|core| async move {
+        setup(&core).await;
+        xiangzhi_core::disclosure::service::ensure_catalogue(&core, COUNTY)
+            .await
+            .unwrap();
+        let plan = levy::create_plan(&core, &cadre(), &plan_input(1500, 10))
+            .await
+            .unwrap();
+        // 2026-11-15 08:00 in China Standard Time.
+        let now = 1_794_700_800_000;
+
+        // A draft is not yet decided: nothing is published.
+        let before = count(&core, "publications").await;
+        expect_code(
+            levy::publish(&core, &cadre(), &plan.id, now).await,
+            "levy_not_approved",
+        );
+        assert_eq!(count(&core, "publications").await, before);
+
+        levy::approve(&core, &cadre(), &plan.id, &passed())
+            .await
+            .unwrap();
+        let hh1 = household_of(&core, &plan, "0001").await;
+        levy::record_payment(&core, &cadre(), &plan.id, &hh1, 4500)
+            .await
+            .unwrap();
+
+        // Lists read what was collected without loading each roll.
+        let collected = levy::collected(&core, &cadre()).await.unwrap();
+        assert_eq!(collected.get(&plan.id), Some(&(4500, 0)));
+        let other = staff(Role::VillageCadre, VILLAGE_B, AreaLevel::Village);
+        assert!(levy::collected(&core, &other).await.unwrap().is_empty());
+
+        // Staff of another village, and the supervisors who only read, do not publish.
+        expect_code(
+            levy::publish(&core, &other, &plan.id, now).await,
+            "not_found",
+        );
+        let supervisor = staff(Role::VillageSupervisor, VILLAGE_A, AreaLevel::Village);
+        expect_code(
+            levy::publish(&core, &supervisor, &plan.id, now).await,
+            "forbidden",
+        );
+
+        let audit_before = count(&core, "audit_log").await;
+        let id = levy::publish(&core, &cadre(), &plan.id, now).await.unwrap();
+        let (item, period, source_type, source_id, status, body): (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        ) = sqlx::query_as(
+            "SELECT item_code, period, source_type, source_id, status, body \
+             FROM publications WHERE id = $1",
+        )
+        .bind(&id)
+        .fetch_one(&core.db.read)
+        .await
+        .unwrap();
+        assert_eq!(
+            (item.as_str(), period.as_str(), source_type.as_str()),
+            ("levy", "2026-11", "levy_plan")
+        );
+        assert_eq!(source_id, plan.id);
+        assert_eq!(status, "in_review");
+        let (_, expected) = levy::disclosure(&core, &cadre(), &plan.id).await.unwrap();
+        assert_eq!(body, expected);
+        assert!(body.contains("张三"), "{body}");
+        // The draft's own record and the plan's, in the same transaction.
+        assert_eq!(count(&core, "audit_log").await, audit_before + 2);
+        let actions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'levy.publish' AND object_id = $1",
+        )
+        .bind(&plan.id)
+        .fetch_one(&core.db.read)
+        .await
+        .unwrap();
+        assert_eq!(actions, 1);
+    })
+    .await;
+}

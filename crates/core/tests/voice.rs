@@ -298,7 +298,10 @@ async fn polls_take_one_vote_per_villager_until_they_close() {
             .await
             .unwrap();
 
+        assert!(!voice::has_voted(&core, &villager(1), &p.id).await.unwrap());
         voice::vote(&core, &villager(1), &p.id, 0).await.unwrap();
+        assert!(voice::has_voted(&core, &villager(1), &p.id).await.unwrap());
+        assert!(!voice::has_voted(&core, &villager(2), &p.id).await.unwrap());
         expect_code(
             voice::vote(&core, &villager(1), &p.id, 1).await,
             "already_voted",

@@ -596,9 +596,9 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
 type Table = &'static [(&'static str, &'static str, &'static str)];
 
 /// Texts kept in other files, one per slice.
-const EXTRA_TEXTS: &[Table] = &[crate::i18n_civic::TEXTS];
+const EXTRA_TEXTS: &[Table] = &[crate::i18n_civic::TEXTS, crate::i18n_voice::TEXTS];
 /// Error messages kept in other files, one per slice.
-const EXTRA_ERRORS: &[Table] = &[crate::i18n_civic::ERRORS];
+const EXTRA_ERRORS: &[Table] = &[crate::i18n_civic::ERRORS, crate::i18n_voice::ERRORS];
 
 type Index = HashMap<&'static str, (&'static str, &'static str)>;
 

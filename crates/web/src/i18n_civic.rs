@@ -6,6 +6,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.matters", "议事决策", "Decisions"),
     ("nav.meetings", "会议表决", "Meetings"),
     ("nav.disclosure", "村务公开", "Disclosure"),
+    ("vnav.public", "公开", "Notices"),
     ("nav.public", "公开栏", "Notice board"),
     // Public portal
     ("flash.saved", "已保存。", "Saved."),

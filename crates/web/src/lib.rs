@@ -6,6 +6,7 @@ pub mod ctx;
 pub mod error;
 pub mod i18n;
 pub mod i18n_civic;
+pub mod i18n_voice;
 pub mod open311;
 pub mod pages;
 pub mod state;
@@ -123,6 +124,24 @@ pub fn router(state: AppState) -> Router {
         .route("/public/publications/{id}/object", post(public::object))
         .route("/public/publications/{id}/canonical.txt", get(public::canonical))
         .route("/public/publications/{id}/print", get(public::print))
+        .route("/levy", get(levy::list).post(levy::create))
+        .route("/levy/new", get(levy::new_form))
+        .route("/levy/{id}", get(levy::show))
+        .route("/levy/{id}/exemptions", post(levy::add_exemption))
+        .route("/levy/{id}/exemptions/{eid}/remove", post(levy::remove_exemption))
+        .route("/levy/{id}/approve", post(levy::approve))
+        .route("/levy/{id}/collect", post(levy::collect))
+        .route("/levy/{id}/close", post(levy::close))
+        .route("/levy/{id}/subsidy", post(levy::apply_subsidy))
+        .route("/levy/{id}/subsidy/{sid}", post(levy::subsidy_step))
+        .route("/levy/{id}/publish", post(levy::publish))
+        .route("/suggestions", get(voice::suggestions).post(voice::post_suggestion))
+        .route("/suggestions/{id}/answer", post(voice::answer))
+        .route("/polls", get(voice::polls).post(voice::open_poll))
+        .route("/polls/{id}/vote", post(voice::vote))
+        .route("/bylaws", get(voice::bylaws).post(voice::adopt))
+        .route("/bylaws/{id}/file", post(voice::file))
+        .route("/bylaws/{id}/review", post(voice::review))
         .merge(api::routes())
         .merge(open311::routes())
         .fallback(not_found)

@@ -17,5 +17,6 @@ mod cases;
 mod deliberation;
 mod import;
 mod isolation;
+mod levy;
 mod open311;
 mod people;

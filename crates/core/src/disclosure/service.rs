@@ -152,12 +152,24 @@ pub fn default_catalogue() -> Vec<Item> {
 /// Put the default catalogue into a county once (idempotent).
 pub async fn ensure_catalogue(core: &Core, county: &str) -> AppResult<()> {
     let mut tx = core.db.write.begin().await?;
-    let now = clock::now_ms();
+    ensure_catalogue_tx(&mut tx, county, clock::now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The same inside the caller's transaction; a county that has none gets the defaults.
+async fn ensure_catalogue_tx(
+    conn: &mut sqlx::AnyConnection,
+    county: &str,
+    now: i64,
+) -> AppResult<()> {
+    if !store::items_for(conn, county, county).await?.is_empty() {
+        return Ok(());
+    }
     for mut it in default_catalogue() {
         it.area_code = county.to_string();
-        store::insert_item(&mut tx, county, &it, "system", None, now).await?;
+        store::insert_item(conn, county, &it, "system", None, now).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -169,6 +181,7 @@ pub async fn catalogue(core: &Core, actor: &Actor, village: &str) -> AppResult<V
     {
         return Err(AppError::NotFound("area"));
     }
+    ensure_catalogue(core, &county_of(village)).await?;
     let mut c = core.db.read.acquire().await?;
     store::items_for(&mut c, &county_of(village), village).await
 }
@@ -273,6 +286,7 @@ fn adult_cutoff(now: i64) -> String {
 }
 
 async fn check_item(conn: &mut sqlx::AnyConnection, area: &str, code: &str) -> AppResult<Item> {
+    ensure_catalogue_tx(conn, &county_of(area), clock::now_ms()).await?;
     store::items_for(conn, &county_of(area), area)
         .await?
         .into_iter()

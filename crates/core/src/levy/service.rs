@@ -248,14 +248,14 @@ pub async fn get(core: &Core, actor: &Actor, plan_id: &str) -> AppResult<PlanVie
     })
 }
 
-/// The plans the actor may read, newest first.
-pub async fn list(core: &Core, actor: &Actor) -> AppResult<Vec<Plan>> {
+/// The widest area prefixes in which the actor reads plans (a prefix inside another adds
+/// nothing).
+fn read_prefixes(actor: &Actor) -> Vec<String> {
     let mut prefixes = actor.scope(Permission::DeliberationRead).prefixes;
     prefixes.extend(actor.scope(Permission::DeliberationOversee).prefixes);
     prefixes.sort();
     prefixes.dedup();
-    // A prefix inside another adds nothing.
-    let wide: Vec<String> = prefixes
+    prefixes
         .iter()
         .filter(|p| {
             !prefixes
@@ -263,11 +263,31 @@ pub async fn list(core: &Core, actor: &Actor) -> AppResult<Vec<Plan>> {
                 .any(|q| q != *p && p.starts_with(q.as_str()))
         })
         .cloned()
-        .collect();
+        .collect()
+}
+
+/// The plans the actor may read, newest first.
+pub async fn list(core: &Core, actor: &Actor) -> AppResult<Vec<Plan>> {
     let mut conn = core.db.read.acquire().await?;
     let mut out = Vec::new();
-    for p in wide {
+    for p in read_prefixes(actor) {
         out.extend(store::plans(&mut conn, &p).await?);
+    }
+    Ok(out)
+}
+
+/// Money collected on the plans the actor may read, by plan id: (paid cents, cash-for-labour
+/// cents fallen due). One query per area prefix, for lists of plans.
+pub async fn collected(
+    core: &Core,
+    actor: &Actor,
+) -> AppResult<std::collections::HashMap<String, (i64, i64)>> {
+    let mut conn = core.db.read.acquire().await?;
+    let mut out = std::collections::HashMap::new();
+    for p in read_prefixes(actor) {
+        for (id, paid, cash) in store::collected_in(&mut conn, &p).await? {
+            out.insert(id, (paid, cash));
+        }
     }
     Ok(out)
 }
@@ -723,14 +743,22 @@ pub async fn subsidy_step(
 /// The disclosure of collection and use of a plan (R-YSYY-8): title and body in Chinese,
 /// with heads' names and amounts, never ID numbers, phones or addresses.
 pub async fn disclosure(core: &Core, actor: &Actor, plan_id: &str) -> AppResult<(String, String)> {
-    let view = get(core, actor, plan_id).await?;
-    let village = areas::get(&core.db, &view.plan.area_code)
+    let mut conn = core.db.read.acquire().await?;
+    let plan = store::plan(&mut conn, plan_id)
+        .await?
+        .filter(|p| may_read(actor, &p.area_code))
+        .ok_or(AppError::NotFound("levy_plan"))?;
+    disclosure_of(&mut conn, &plan).await
+}
+
+/// Build the disclosure text of `plan` from its roll, on the caller's connection.
+async fn disclosure_of(conn: &mut AnyConnection, p: &Plan) -> AppResult<(String, String)> {
+    let village = areas::get_tx(conn, &p.area_code)
         .await?
         .map(|a| a.name)
         .unwrap_or_default();
-    let p = &view.plan;
-    let lines: Vec<DisclosureLine<'_>> = view
-        .households
+    let households = store::roll(conn, &p.id).await?;
+    let lines: Vec<DisclosureLine<'_>> = households
         .iter()
         .map(|h| DisclosureLine {
             head_name: &h.head_name,
@@ -753,4 +781,50 @@ pub async fn disclosure(core: &Core, actor: &Actor, plan_id: &str) -> AppResult<
         &lines,
         p.subsidy_received_cents,
     ))
+}
+
+/// The disclosure period of an instant: its month in China Standard Time (`2026-11`).
+fn period_of(now: i64) -> String {
+    use chrono::Datelike;
+    let d = chrono::DateTime::from_timestamp_millis(now + 8 * 3_600_000)
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    format!("{}-{:02}", d.year(), d.month())
+}
+
+/// Draft the disclosure of collection and use of an approved plan as a publication of the
+/// village (item `levy`), for the supervisors' review. Returns the publication id. The
+/// draft and its audit records are written in one transaction.
+pub async fn publish(core: &Core, actor: &Actor, plan_id: &str, now: i64) -> AppResult<String> {
+    let mut tx = core.db.write.begin().await?;
+    let plan = plan_for(&mut tx, actor, plan_id, Permission::DeliberationManage).await?;
+    if plan.status == PlanStatus::Draft {
+        return Err(AppError::InvalidTransition("levy_not_approved"));
+    }
+    let (title, body) = disclosure_of(&mut tx, &plan).await?;
+    let period = period_of(now);
+    let publication = crate::disclosure::service::draft_generated(
+        &mut tx,
+        actor,
+        &plan.area_code,
+        "levy",
+        &period,
+        &title,
+        &body,
+        "levy_plan",
+        &plan.id,
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Entry::new("levy.publish", "levy_plan", &plan.id)
+            .area(&plan.area_code)
+            .after(json!({ "publication_id": publication.id, "period": period }))
+            .detail(format!("publication {}", publication.id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(publication.id)
 }

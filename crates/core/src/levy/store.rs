@@ -279,6 +279,27 @@ pub async fn plans(conn: &mut AnyConnection, prefix: &str) -> AppResult<Vec<Plan
     Ok(rows.iter().map(row_to_plan).collect::<Result<_, _>>()?)
 }
 
+/// Money collected on each plan of the areas under `prefix`: (plan id, paid cents,
+/// cash-for-labour cents fallen due), summed over the roll.
+pub async fn collected_in(
+    conn: &mut AnyConnection,
+    prefix: &str,
+) -> AppResult<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT h.plan_id, CAST(SUM(h.paid_cents) AS BIGINT), \
+         CAST(SUM(h.cash_for_labour_cents) AS BIGINT) \
+         FROM levy_households h JOIN levy_plans p ON p.id = h.plan_id \
+         WHERE p.area_code >= $1 AND p.area_code < $2 GROUP BY h.plan_id",
+    )
+    .bind(prefix.to_string())
+    .bind(format!("{prefix}~"))
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
 // ---------------------------------------------------------------- the roll
 
 /// Replace the roll of a draft plan.

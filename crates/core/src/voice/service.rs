@@ -348,6 +348,22 @@ pub async fn open_poll(core: &Core, actor: &Actor, input: &NewPoll) -> AppResult
     Ok(p)
 }
 
+/// The key a villager's ballot is held by: the person when known (one vote per villager,
+/// whichever account casts it), else the account.
+fn voter_key(actor: &Actor) -> String {
+    match actor.person_id.as_deref() {
+        Some(pid) if !pid.is_empty() => format!("person:{pid}"),
+        _ => format!("user:{}", actor.user_id),
+    }
+}
+
+/// Whether the actor has already voted in a poll (so a page can show the results instead
+/// of the ballot).
+pub async fn has_voted(core: &Core, actor: &Actor, poll_id: &str) -> AppResult<bool> {
+    let mut conn = core.db.read.acquire().await?;
+    store::has_vote(&mut conn, poll_id, &voter_key(actor)).await
+}
+
 /// Cast a villager's vote (once per villager; none after the poll closed). The audit record
 /// names the voter but not the choice.
 pub async fn vote(core: &Core, actor: &Actor, poll_id: &str, option: usize) -> AppResult<()> {
@@ -372,10 +388,7 @@ pub async fn vote(core: &Core, actor: &Actor, poll_id: &str, option: usize) -> A
     if option >= p.options.len() {
         return Err(AppError::field("option", "not_in_list"));
     }
-    let voter = match actor.person_id.as_deref() {
-        Some(pid) if !pid.is_empty() => format!("person:{pid}"),
-        _ => format!("user:{}", actor.user_id),
-    };
+    let voter = voter_key(actor);
     let index = i64::try_from(option).map_err(|_| AppError::field("option", "not_in_list"))?;
     if !store::insert_vote(&mut tx, &p, &voter, index, now).await? {
         return Err(AppError::Conflict {

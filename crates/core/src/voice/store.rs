@@ -274,6 +274,17 @@ pub async fn insert_vote(
     Ok(r.rows_affected() == 1)
 }
 
+/// Whether `voter_key` has voted in a poll.
+pub async fn has_vote(conn: &mut AnyConnection, poll_id: &str, voter_key: &str) -> AppResult<bool> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM poll_votes WHERE poll_id = $1 AND voter_key = $2")
+            .bind(poll_id.to_string())
+            .bind(voter_key.to_string())
+            .fetch_one(conn)
+            .await?;
+    Ok(n > 0)
+}
+
 /// Every choice cast in a poll (option indexes).
 pub async fn choices(conn: &mut AnyConnection, poll_id: &str) -> AppResult<Vec<i64>> {
     Ok(

@@ -7,8 +7,10 @@ pub mod cases;
 pub mod deliberation;
 pub mod disclosure;
 pub mod home;
+pub mod levy;
 pub mod people;
 pub mod public;
+pub mod voice;
 
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -144,4 +146,40 @@ pub fn escape(s: &str) -> String {
         }
     }
     o
+}
+
+/// The villages in which the logged-in user holds `perm`: their own village, or the
+/// villages of the township or county they are granted, by name.
+pub async fn villages_with(
+    st: &crate::state::AppState,
+    c: &Ctx,
+    perm: xiangzhi_core::authz::Permission,
+) -> Result<Vec<(String, String)>, crate::error::WebError> {
+    use xiangzhi_core::areas::AreaLevel;
+    let a = c.actor()?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    for g in &a.grants {
+        if !xiangzhi_core::authz::role_permits(g.role, perm) {
+            continue;
+        }
+        match g.area_level {
+            AreaLevel::Village => out.push((g.area_code.clone(), g.area_name.clone())),
+            AreaLevel::Township | AreaLevel::County => {
+                let mut stack = vec![g.area_code.clone()];
+                while let Some(code) = stack.pop() {
+                    for ch in st.children(&code).await.map_err(|e| c.err(e))?.iter() {
+                        match ch.level {
+                            AreaLevel::Village => out.push((ch.code.clone(), ch.name.clone())),
+                            AreaLevel::Township => stack.push(ch.code.clone()),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup_by(|x, y| x.0 == y.0);
+    Ok(out)
 }
