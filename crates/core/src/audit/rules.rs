@@ -92,6 +92,7 @@ pub fn snapshot_digest(v: &serde_json::Value) -> String {
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

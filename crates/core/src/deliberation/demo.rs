@@ -58,15 +58,15 @@ fn yuan(cents: i64) -> String {
 /// The bodies of the periodic publications, from the village's (synthetic) books.
 fn finance_body(rng: &mut StdRng, period: &str) -> String {
     let incomes = [
-        ("上级转移支付", rng.gen_range(20_000_00..80_000_00)),
-        ("集体经营收入", rng.gen_range(0..60_000_00)),
-        ("资源发包收入", rng.gen_range(0..20_000_00)),
+        ("上级转移支付", rng.gen_range(20_000 * 100..80_000 * 100)),
+        ("集体经营收入", rng.gen_range(0..60_000 * 100)),
+        ("资源发包收入", rng.gen_range(0..20_000 * 100)),
     ];
     let spend = [
-        ("村干部误工补贴", rng.gen_range(8_000_00..15_000_00)),
-        ("保洁与垃圾清运", rng.gen_range(2_000_00..6_000_00)),
-        ("办公及水电", rng.gen_range(500_00..2_000_00)),
-        ("公益设施维护", rng.gen_range(0..12_000_00)),
+        ("村干部误工补贴", rng.gen_range(8_000 * 100..15_000 * 100)),
+        ("保洁与垃圾清运", rng.gen_range(2_000 * 100..6_000 * 100)),
+        ("办公及水电", rng.gen_range(500 * 100..2_000 * 100)),
+        ("公益设施维护", rng.gen_range(0..12_000 * 100)),
     ];
     let ti: i64 = incomes.iter().map(|x| x.1).sum();
     let ts: i64 = spend.iter().map(|x| x.1).sum();
@@ -91,7 +91,7 @@ fn quarterly_body(rng: &mut StdRng, item: &str, period: &str) -> (String, String
             format!("{period} 救灾救助资金物资使用情况"),
             format!(
                 "本季度收到救灾救助资金 {} 元，发放 {} 户；棉被 {} 床。发放名单存村委会备查。",
-                yuan(rng.gen_range(5_000_00..30_000_00)),
+                yuan(rng.gen_range(5_000 * 100..30_000 * 100)),
                 rng.gen_range(5..30),
                 rng.gen_range(0..40)
             ),
@@ -100,7 +100,7 @@ fn quarterly_body(rng: &mut StdRng, item: &str, period: &str) -> (String, String
             format!("{period} 惠农补贴发放情况"),
             format!(
                 "耕地地力保护补贴 {} 元，涉及 {} 户；危房改造 {} 户。",
-                yuan(rng.gen_range(50_000_00..200_000_00)),
+                yuan(rng.gen_range(50_000 * 100..200_000 * 100)),
                 rng.gen_range(100..400),
                 rng.gen_range(0..3)
             ),
@@ -111,7 +111,7 @@ fn quarterly_body(rng: &mut StdRng, item: &str, period: &str) -> (String, String
                 "低保 {} 户 {} 人，月保障金合计 {} 元；特困供养 {} 人；优抚对象 {} 人。\n（按个人信息保护要求，网上只公开户数、人数和金额。）",
                 rng.gen_range(8..30),
                 rng.gen_range(15..60),
-                yuan(rng.gen_range(6_000_00..25_000_00)),
+                yuan(rng.gen_range(6_000 * 100..25_000 * 100)),
                 rng.gen_range(1..8),
                 rng.gen_range(0..6)
             ),
@@ -172,7 +172,7 @@ pub async fn publications(
                 format!("{}年{}月财务收支公开", d.year(), d.month()),
                 finance_body(&mut rng, &period),
             ));
-            if d.month() % 3 == 0 {
+            if d.month().is_multiple_of(3) {
                 let q = format!("{}-Q{}", d.year(), d.month() / 3);
                 for item in [
                     "relief",
@@ -207,10 +207,10 @@ pub async fn publications(
                 format!("{last_year}年度集体资产、资源情况"),
                 format!(
                     "集体资产原值 {} 元，其中经营性资产 {} 元；集体土地发包 {} 亩，年收入 {} 元。",
-                    yuan(rng.gen_range(500_000_00..5_000_000_00)),
-                    yuan(rng.gen_range(100_000_00..1_000_000_00)),
+                    yuan(rng.gen_range(500_000 * 100..5_000_000 * 100)),
+                    yuan(rng.gen_range(100_000 * 100..1_000_000 * 100)),
                     rng.gen_range(50..900),
-                    yuan(rng.gen_range(10_000_00..200_000_00))
+                    yuan(rng.gen_range(10_000 * 100..200_000 * 100))
                 ),
             ));
         }

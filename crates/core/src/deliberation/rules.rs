@@ -177,6 +177,7 @@ pub fn decide(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rule(
     id: &str,
     body: Body,

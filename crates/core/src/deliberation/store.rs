@@ -309,7 +309,7 @@ pub async fn list_matters(
             out.push(row_to_matter(r)?);
         }
     }
-    out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    out.sort_by_key(|m| std::cmp::Reverse(m.updated_at));
     out.dedup_by(|a, b| a.id == b.id);
     out.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(out)
@@ -487,7 +487,7 @@ pub async fn list_meetings(
             out.push(row_to_meeting(r)?);
         }
     }
-    out.sort_by(|a, b| b.scheduled_at.cmp(&a.scheduled_at));
+    out.sort_by_key(|m| std::cmp::Reverse(m.scheduled_at));
     out.dedup_by(|a, b| a.id == b.id);
     out.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(out)

@@ -825,7 +825,7 @@ pub async fn overdue(core: &Core, actor: &Actor, now: i64) -> AppResult<Vec<Over
             }
         }
     }
-    out.sort_by(|a, b| b.days_late.cmp(&a.days_late));
+    out.sort_by_key(|o| std::cmp::Reverse(o.days_late));
     Ok(out)
 }
 
@@ -842,7 +842,7 @@ pub async fn list(
     for p in &scope.prefixes {
         out.extend(store::list(&mut c, p, status, limit.clamp(1, 500)).await?);
     }
-    out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    out.sort_by_key(|p| std::cmp::Reverse(p.updated_at));
     out.dedup_by(|a, b| a.id == b.id);
     Ok(out)
 }
@@ -931,7 +931,7 @@ pub async fn public_village(
             None => years.push((y, 1)),
         }
     }
-    years.sort_by(|a, b| b.0.cmp(&a.0));
+    years.sort_by_key(|y| std::cmp::Reverse(y.0));
     let year = year
         .or_else(|| years.first().map(|y| y.0))
         .unwrap_or_else(|| clock::year_of(clock::now_ms()));
@@ -1097,7 +1097,7 @@ pub async fn verify_chains(core: &Core) -> anyhow::Result<ChainReport> {
     let (mut area, mut seq) = (String::new(), 0i64);
     let mut prev = rules::GENESIS.to_string();
     let mut expected = 1i64;
-    let mut head_iter = heads.iter().peekable();
+    let head_iter = heads.iter();
     let check_head =
         |area: &str, seq: i64, hash: &str, heads: &[(String, i64, String)]| -> Option<String> {
             match heads.iter().find(|(a, _, _)| a == area) {
@@ -1180,7 +1180,7 @@ pub async fn verify_chains(core: &Core) -> anyhow::Result<ChainReport> {
         }
     }
     // A head whose village has no released publication at all.
-    while let Some((a, s, _)) = head_iter.next() {
+    for (a, s, _) in head_iter {
         if *s > 0
             && store::chain_page(&core.db, a, 0, 1)
                 .await?
