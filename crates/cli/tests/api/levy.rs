@@ -544,10 +544,13 @@ async fn pages_render_in_both_languages(app: Arc<TestApp>) {
     let (status, page) = app.get(&township, &format!("/bylaws?area={village}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("登记备案"), "the township files it");
-    let bylaw_id: String = sqlx::query_scalar("SELECT id FROM bylaws")
-        .fetch_one(&app.core.db.read)
-        .await
-        .unwrap();
+    let bylaw_id: String = sqlx::query_scalar(
+        "SELECT id FROM bylaws WHERE area_code = $1 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(&village)
+    .fetch_one(&app.core.db.read)
+    .await
+    .unwrap();
     let today = xiangzhi_core::clock::today().to_string();
     let token = csrf_of(&page);
     let (status, _, body) = post(
