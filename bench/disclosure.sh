@@ -36,10 +36,12 @@ echo "== 2. the public village page, 64 connections, ${DURATION}s"
 "$BIN" serve --data-dir "$WORK/d" --listen "127.0.0.1:$PORT" > "$WORK/serve.log" 2>&1 &
 SRV=$!
 wait_ready
-VILLAGE=$(curl -fs "http://127.0.0.1:$PORT/public/" | grep -o '/public/villages/[0-9]*' | head -1)
-echo "page: $VILLAGE ($(curl -fs "http://127.0.0.1:$PORT$VILLAGE" | wc -c) bytes, $(curl -fs "http://127.0.0.1:$PORT$VILLAGE" | grep -o '/public/publications/' | wc -l) publications this year)"
+curl -fs "http://127.0.0.1:$PORT/public/" > "$WORK/index.html"
+VILLAGE=$(grep -o '/public/villages/[0-9]*' "$WORK/index.html" | sed -n 1p)
+curl -fs "http://127.0.0.1:$PORT$VILLAGE" > "$WORK/village.html"
+echo "page: $VILLAGE ($(wc -c < "$WORK/village.html") bytes, $(grep -o '/public/publications/' "$WORK/village.html" | wc -l) links to publications of this year)"
 wrk -t2 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$PORT$VILLAGE"
-PUB=$(curl -fs "http://127.0.0.1:$PORT$VILLAGE" | grep -o '/public/publications/[0-9a-f-]*' | head -1)
+PUB=$(grep -o '/public/publications/[0-9a-f-]*' "$WORK/village.html" | sed -n 1p)
 echo "== 3. one publication's online copy (not cached), 64 connections, ${DURATION}s"
 wrk -t2 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$PORT$PUB"
 echo "server RSS: $(ps -o rss= -p "$SRV") KB"

@@ -860,3 +860,68 @@ async fn publications_are_chained_reviewed_and_objected_to() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn villages_extend_the_catalogue_and_overdue_items_alert_once() {
+    both(|core: Core| async move {
+        setup(&core).await;
+        let a = cadre();
+        let item = |v: i64, r: i64| disc::NewItem {
+            code: "well_water".into(),
+            name_zh: "饮水井水质检测".into(),
+            name_en: "Well water tests".into(),
+            frequency: "quarterly".into(),
+            villagers_signed: v,
+            representatives_signed: r,
+            ..disc::NewItem::default()
+        };
+        // 30 adults and 8 representatives: 2 villagers or 1 representative is not enough.
+        assert_eq!(
+            code(
+                disc::add_item(&core, &a, VILLAGE, item(2, 1), T0)
+                    .await
+                    .unwrap_err()
+            ),
+            "villagers_signed:demand_below_threshold"
+        );
+        let it = disc::add_item(&core, &a, VILLAGE, item(3, 0), T0)
+            .await
+            .unwrap();
+        assert_eq!(it.origin, "demanded");
+        // A county item cannot be shadowed.
+        let mut dup = item(0, 0);
+        dup.code = "finance".into();
+        assert_eq!(
+            code(
+                disc::add_item(&core, &a, VILLAGE, dup, T0)
+                    .await
+                    .unwrap_err()
+            ),
+            "code:duplicate"
+        );
+        let items = disc::catalogue(&core, &a, VILLAGE).await.unwrap();
+        assert!(
+            items.iter().any(|i| i.code == "finance")
+                && items.iter().any(|i| i.code == "well_water")
+        );
+        // Overdue alerts go out once per item and period, then to the township when late enough.
+        let later = T0 + 60 * DAY;
+        let sent = disc::notify_overdue(&core, later).await.unwrap();
+        assert!(sent > 0);
+        assert_eq!(
+            disc::notify_overdue(&core, later).await.unwrap(),
+            0,
+            "not twice"
+        );
+        let mut c = core.db.read.acquire().await.unwrap();
+        let town: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM notifications WHERE kind = 'publication.overdue_township'",
+        )
+        .fetch_one(&mut *c)
+        .await
+        .unwrap()
+        .get(0);
+        assert!(town > 0, "50 days late is past the township threshold");
+    })
+    .await;
+}

@@ -114,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{id}/votes", post(deliberation::meeting_add_vote))
         .route("/meetings/{id}/close", post(deliberation::meeting_close))
         .route("/disclosure", get(disclosure::index).post(disclosure::create))
+        .route("/disclosure/items", post(disclosure::add_item))
         .route("/disclosure/{id}", get(disclosure::show))
         .route("/disclosure/{id}/act", post(disclosure::act))
         .route("/public", get(public::index))
@@ -171,6 +172,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     let core = state.core.clone();
     let sweeper = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut overdue_ticks: u64 = 0;
         loop {
             tick.tick().await;
             match xiangzhi_core::cases::escalate_overdue(&core, xiangzhi_core::clock::now_ms())
@@ -196,6 +198,20 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
                 Ok(n) => tracing::info!("{n} unanswered objections sent to the township"),
                 Err(e) => tracing::warn!("objection sweep failed: {e}"),
             }
+            // Overdue publications: checked at start and then hourly.
+            if overdue_ticks.is_multiple_of(60) {
+                match xiangzhi_core::disclosure::service::notify_overdue(
+                    &core,
+                    xiangzhi_core::clock::now_ms(),
+                )
+                .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("{n} overdue publications alerted"),
+                    Err(e) => tracing::warn!("overdue publication sweep failed: {e}"),
+                }
+            }
+            overdue_ticks += 1;
         }
     });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -270,3 +270,16 @@ pub async fn retire(db: &Db, actor: &Actor, code: &str, date: &str) -> AppResult
     tx.commit().await?;
     Ok(())
 }
+
+/// The counties (12-digit codes) a set of scope prefixes reaches; an empty prefix (the
+/// system) reaches every county.
+pub async fn counties_in(db: &crate::db::Db, prefixes: &[String]) -> crate::AppResult<Vec<String>> {
+    if prefixes.iter().any(|p| p.is_empty()) {
+        return Ok(super::store::counties(db)
+            .await?
+            .into_iter()
+            .map(|a| a.code)
+            .collect());
+    }
+    Ok(prefixes.iter().map(|p| super::code::county_of(p)).collect())
+}

@@ -267,7 +267,7 @@ pub async fn create_matter(
                 role: Some("township_staff".into()),
                 area_code: Some(township),
                 case_id: None,
-                kind: "matter_emergency".into(),
+                kind: "matter.emergency".into(),
                 body: format!(
                     "{}「{}」按紧急程序先行处置，须在{}前补齐四议两公开程序。",
                     area.name,
@@ -1385,7 +1385,7 @@ pub async fn alerts(core: &Core, actor: &Actor, now: i64) -> AppResult<Vec<Alert
         .and_then(|x| x.and_hms_opt(0, 0, 0))
         .map(|x| x.and_utc().timestamp_millis())
         .unwrap_or(0);
-    let mut counties: Vec<String> = scope.prefixes.iter().map(|p| county_of(p)).collect();
+    let mut counties = crate::areas::service::counties_in(&core.db, &scope.prefixes).await?;
     counties.sort();
     counties.dedup();
     for county in counties {

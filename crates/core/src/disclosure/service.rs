@@ -390,9 +390,9 @@ async fn draft_tx(
             area_code: Some(area.to_string()),
             case_id: None,
             kind: if p.manual {
-                "publication_manual"
+                "publication.manual"
             } else {
-                "publication_review"
+                "publication.review"
             }
             .into(),
             body: format!(
@@ -685,7 +685,7 @@ pub async fn object(
             role: Some("village_cadre".into()),
             area_code: Some(p.area_code.clone()),
             case_id: None,
-            kind: "objection_new".into(),
+            kind: "objection.new".into(),
             body: format!(
                 "村民对「{}」提出异议，请在{}日内答复。",
                 p.title, settings.answer_days
@@ -750,7 +750,7 @@ pub async fn escalate_objections(core: &Core, now: i64) -> AppResult<usize> {
                 role: Some("township_staff".into()),
                 area_code: Some(format!("{}000", o.area_code.get(..9).unwrap_or(""))),
                 case_id: None,
-                kind: "objection_escalated".into(),
+                kind: "objection.escalated".into(),
                 body: "村务公开异议逾期未答复，已转乡镇处理。".into(),
                 created_at: now,
             }],
@@ -783,7 +783,7 @@ pub struct Overdue {
 /// Periodic publications past their due date in the actor's areas (R-VA-FREQ).
 pub async fn overdue(core: &Core, actor: &Actor, now: i64) -> AppResult<Vec<Overdue>> {
     let scope = actor.require_any(Permission::DeliberationRead)?;
-    let mut counties: Vec<String> = scope.prefixes.iter().map(|p| county_of(p)).collect();
+    let mut counties = crate::areas::service::counties_in(&core.db, &scope.prefixes).await?;
     counties.sort();
     counties.dedup();
     let mut out = Vec::new();
@@ -827,6 +827,55 @@ pub async fn overdue(core: &Core, actor: &Actor, now: i64) -> AppResult<Vec<Over
     }
     out.sort_by_key(|o| std::cmp::Reverse(o.days_late));
     Ok(out)
+}
+
+/// Sweep: each overdue publication alerts the village's cadres once, and the township once
+/// it is past the county's threshold (R-VA-FREQ). Returns how many alerts were sent.
+pub async fn notify_overdue(core: &Core, now: i64) -> AppResult<usize> {
+    let sys = Actor::system("sweeper");
+    let late = overdue(core, &sys, now).await?;
+    let mut tx = core.db.write.begin().await?;
+    let mut rows = Vec::new();
+    for o in &late {
+        let body = format!(
+            "{}「{}」{}期已逾期{}天未公开。",
+            o.village,
+            o.item_name,
+            o.period,
+            o.days_late.max(1)
+        );
+        let key = format!("{}|{}|{}", o.area_code, o.item_code, o.period);
+        let mut targets = vec![("publication.overdue", "village_cadre", o.area_code.clone())];
+        if o.to_township {
+            targets.push((
+                "publication.overdue_township",
+                "township_staff",
+                format!("{}000", o.area_code.get(..9).unwrap_or("")),
+            ));
+        }
+        for (kind, role, area) in targets {
+            // One alert per item and period: the key is kept at the end of the body.
+            let body = format!("{body}（{key}）");
+            let sent_before = store::notified(&mut tx, kind, &area, &body).await?;
+            if sent_before {
+                continue;
+            }
+            rows.push(NotificationRow {
+                id: clock::new_id(),
+                county_code: county_of(&o.area_code),
+                user_id: None,
+                role: Some(role.into()),
+                area_code: Some(area),
+                case_id: None,
+                kind: kind.into(),
+                body,
+                created_at: now,
+            });
+        }
+    }
+    crate::cases::store::insert_notifications(&mut tx, &rows).await?;
+    tx.commit().await?;
+    Ok(rows.len())
 }
 
 /// Staff list of publications in the actor's areas.

@@ -682,3 +682,21 @@ pub async fn clear_county(conn: &mut AnyConnection, county: &str) -> AppResult<(
     }
     Ok(())
 }
+
+/// Whether a notification of `kind` with exactly `body` was already sent to `area`.
+pub async fn notified(
+    conn: &mut AnyConnection,
+    kind: &str,
+    area: &str,
+    body: &str,
+) -> AppResult<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM notifications WHERE kind = $1 AND area_code = $2 AND body = $3 LIMIT 1",
+    )
+    .bind(kind)
+    .bind(area)
+    .bind(body)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}

@@ -251,3 +251,74 @@ pub async fn act(
         Err(e) => Err(c.err(e)),
     }
 }
+
+#[derive(Deserialize)]
+pub struct ItemForm {
+    pub csrf: String,
+    pub area_code: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name_zh: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub frequency: String,
+    #[serde(default)]
+    pub event_days: String,
+    #[serde(default)]
+    pub villagers_signed: String,
+    #[serde(default)]
+    pub representatives_signed: String,
+}
+
+/// POST `/disclosure/items`: a village adds an item (on its own or on villagers' demand).
+pub async fn add_item(
+    State(st): State<AppState>,
+    c: Ctx,
+    Form(f): Form<ItemForm>,
+) -> Result<Response, WebError> {
+    c.check_csrf(&f.csrf)?;
+    let a = c.actor()?;
+    let num = |s: &str, field: &'static str| -> Result<i64, AppError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(0);
+        }
+        s.parse::<i64>()
+            .map_err(|_| AppError::field(field, "not_a_number"))
+    };
+    let r = match (
+        num(&f.event_days, "event_days"),
+        num(&f.villagers_signed, "villagers_signed"),
+        num(&f.representatives_signed, "villagers_signed"),
+    ) {
+        (Ok(days), Ok(v), Ok(r)) => disc::add_item(
+            &st.core,
+            a,
+            &f.area_code,
+            disc::NewItem {
+                code: f.code,
+                name_zh: f.name_zh,
+                name_en: f.name_en,
+                event_days: if f.frequency == "event" { days } else { 0 },
+                frequency: f.frequency,
+                legal_basis: String::new(),
+                villagers_signed: v,
+                representatives_signed: r,
+            },
+            clock::now_ms(),
+        )
+        .await
+        .map(|_| ()),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to("/disclosure?done=1").into_response()),
+        Err(e) if refusable(&e) => {
+            let errs = vec![error_text(&c, &e)];
+            page(&st, &c, None, DraftForm::default(), errs).await
+        }
+        Err(e) => Err(c.err(e)),
+    }
+}
