@@ -419,7 +419,94 @@ async fn cadre_runs_a_meeting_and_publishes(app: Arc<TestApp>) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
+async fn county_keeps_the_rules_of_decision(app: Arc<TestApp>) {
+    let county = app.login("county_staff").await;
+    let (status, page) = app.get(&county, "/matters/rules").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("村民委员会组织法 §22") && page.contains("全体成员三分之二以上"),
+        "national rules with sources"
+    );
+    assert!(page.contains("fymate"), "the demo's provincial levy rule");
+    let csrf = csrf_of(&page);
+    // A stricter county rule for the villagers' assembly on land matters.
+    let r = county
+        .post(app.url("/matters/rules"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "villager_assembly"),
+            ("applies", "land_compensation"),
+            ("q_num", "2"),
+            ("q_den", "3"),
+            ("q_base", "members"),
+            ("q_inclusive", "1"),
+            ("p_num", "2"),
+            ("p_den", "3"),
+            ("p_base", "members"),
+            ("p_inclusive", "1"),
+            ("label_zh", "本县征地补偿分配须三分之二以上成员同意"),
+            ("source", "〔L 县委办发〔2025〕12号〕"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&county, "/matters/rules").await;
+    assert!(page.contains("本县征地补偿分配须三分之二以上成员同意"));
+    // A majority above the whole is not a rule; nothing is written.
+    let before = app.count("vote_rules", "1 = 1").await;
+    let r = county
+        .post(app.url("/matters/rules"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "villager_assembly"),
+            ("applies", "any"),
+            ("p_num", "3"),
+            ("p_den", "2"),
+            ("p_base", "members"),
+            ("label_zh", "错误规则"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("vote_rules", "1 = 1").await, before);
+    // Weakening a national duty is refused with the reason.
+    let r = county
+        .post(app.url("/matters/types"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("code", "land_contracting"),
+            ("name_zh", "土地承包经营方案"),
+            ("requires_assembly", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("不能取消国家规定的要求"));
+    // A village cadre reads the rules but cannot change them.
+    let cadre = app.login("village_cadre").await;
+    let (status, page) = app.get(&cadre, "/matters/rules").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("action=\"/matters/rules\""));
+    let r = cadre
+        .post(app.url("/matters/settings"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("ratify_days", "90"),
+            ("resolution_publish_days", "3"),
+            ("result_publish_days", "7"),
+            ("extra_notice_days", "0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
 crate::both_backends!(
     public_portal_needs_no_login,
-    cadre_runs_a_meeting_and_publishes
+    cadre_runs_a_meeting_and_publishes,
+    county_keeps_the_rules_of_decision
 );

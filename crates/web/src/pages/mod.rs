@@ -10,6 +10,7 @@ pub mod home;
 pub mod levy;
 pub mod people;
 pub mod public;
+pub mod rules;
 pub mod voice;
 
 use askama::Template;
