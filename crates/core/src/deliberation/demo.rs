@@ -296,18 +296,13 @@ async fn meeting(
     let view = svc::get_meeting(core, cadre, &m.id).await?;
     let n = view.roster.len();
     let present = (n * share_present.0).div_ceil(share_present.1).min(n);
-    for r in view.roster.iter().take(present) {
-        svc::record_presence(
-            core,
-            cadre,
-            &m.id,
-            &r.person_id,
-            Some(Presence::Present),
-            None,
-            "",
-        )
-        .await?;
-    }
+    let sheet: Vec<svc::AttendanceLine> = view
+        .roster
+        .iter()
+        .take(present)
+        .map(|r| (r.person_id.clone(), Some(Presence::Present), None))
+        .collect();
+    svc::record_attendance(core, cadre, &m.id, &sheet, "").await?;
     let yes = (present * share_yes.0).div_ceil(share_yes.1).min(present);
     svc::enter_tally(
         core,

@@ -953,6 +953,10 @@ pub async fn convene(core: &Core, actor: &Actor, meeting_id: &str, now: i64) -> 
     Ok(m)
 }
 
+/// One line of the attendance sheet: a roster member, how they took part (`None`: absent)
+/// and the holder of their written proxy.
+pub type AttendanceLine = (String, Option<Presence>, Option<String>);
+
 /// Record how a roster member took part (present, written proxy, written opinion) or clear it.
 pub async fn record_presence(
     core: &Core,
@@ -963,6 +967,23 @@ pub async fn record_presence(
     proxy_name: Option<&str>,
     note: &str,
 ) -> AppResult<()> {
+    let line = (
+        person_id.to_string(),
+        presence,
+        proxy_name.map(str::to_string),
+    );
+    record_attendance(core, actor, meeting_id, &[line], note).await
+}
+
+/// Record a whole attendance sheet in one transaction with one audit record; a line that
+/// does not fit (not on the roster, a proxy without its holder) refuses the sheet.
+pub async fn record_attendance(
+    core: &Core,
+    actor: &Actor,
+    meeting_id: &str,
+    lines: &[AttendanceLine],
+    note: &str,
+) -> AppResult<()> {
     let mut tx = core.db.write.begin().await?;
     let m = meeting_for_change(&mut tx, actor, meeting_id).await?;
     match m.status {
@@ -970,24 +991,40 @@ pub async fn record_presence(
         MeetingStatus::Closed => return Err(refuse("meeting_closed")),
         MeetingStatus::Convened => {}
     }
-    let proxy = proxy_name.map(rules::clean).filter(|s| !s.is_empty());
-    if presence == Some(Presence::Proxy) && proxy.is_none() {
-        return Err(AppError::field("proxy_name", "required"));
-    }
     let note = rules::clean(note);
-    if store::set_presence(&mut tx, &m.id, person_id, presence, proxy.as_deref(), &note).await? == 0
-    {
-        return Err(AppError::field("person_id", "not_on_roster"));
+    let mut detail = Vec::with_capacity(lines.len());
+    for (person_id, presence, proxy_name) in lines {
+        let proxy = proxy_name
+            .as_deref()
+            .map(rules::clean)
+            .filter(|s| !s.is_empty());
+        if *presence == Some(Presence::Proxy) && proxy.is_none() {
+            return Err(AppError::field("proxy_name", "required"));
+        }
+        if store::set_presence(
+            &mut tx,
+            &m.id,
+            person_id,
+            *presence,
+            proxy.as_deref(),
+            &note,
+        )
+        .await?
+            == 0
+        {
+            return Err(AppError::field("person_id", "not_on_roster"));
+        }
+        detail.push(format!(
+            "{person_id} {}",
+            presence.map(Presence::as_str).unwrap_or("absent")
+        ));
     }
     audit::record(
         &mut tx,
         actor,
         Entry::new("meeting.presence", "meeting", &m.id)
             .area(&m.area_code)
-            .detail(format!(
-                "{person_id} {}",
-                presence.map(Presence::as_str).unwrap_or("absent")
-            )),
+            .detail(detail.join("; ")),
     )
     .await?;
     tx.commit().await?;

@@ -601,21 +601,25 @@ pub async fn meeting_presence(
     let view = svc::get_meeting(&st.core, a, &id)
         .await
         .map_err(|e| c.err(e))?;
-    let mut result = Ok(());
+    let mut sheet: Vec<svc::AttendanceLine> = Vec::new();
     for r in &view.roster {
         let Some(v) = f.get(&format!("p.{}", r.person_id)) else {
             continue;
         };
         let p = Presence::parse(v);
-        let proxy = f.get(&format!("x.{}", r.person_id)).map(String::as_str);
-        if p == r.presence && proxy.unwrap_or("") == r.proxy_name.as_deref().unwrap_or("") {
+        let proxy = f.get(&format!("x.{}", r.person_id)).cloned();
+        if p == r.presence
+            && proxy.as_deref().unwrap_or("") == r.proxy_name.as_deref().unwrap_or("")
+        {
             continue;
         }
-        if let Err(e) = svc::record_presence(&st.core, a, &id, &r.person_id, p, proxy, "").await {
-            result = Err(e);
-            break;
-        }
+        sheet.push((r.person_id.clone(), p, proxy));
     }
+    let result = if sheet.is_empty() {
+        Ok(())
+    } else {
+        svc::record_attendance(&st.core, a, &id, &sheet, "").await
+    };
     after(&st, &c, &id, result).await
 }
 
