@@ -266,6 +266,55 @@ pub fn fixed_chunks<T>(items: &[T]) -> Vec<&[T]> {
     out
 }
 
+/// A county's settings kept as one JSON document in `table` (`county_code`,
+/// `settings_json`, `updated_at`); the defaults when the county has none yet.
+pub async fn county_settings<T>(
+    conn: &mut sqlx::AnyConnection,
+    table: &'static str,
+    county: &str,
+) -> crate::AppResult<T>
+where
+    T: serde::de::DeserializeOwned + Default,
+{
+    use sqlx::Row;
+    let row = sqlx::query(&format!(
+        "SELECT settings_json FROM {table} WHERE county_code = $1"
+    ))
+    .bind(county)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => {
+            let j: String = r.try_get(0)?;
+            serde_json::from_str(&j).map_err(|e| {
+                crate::AppError::Internal(anyhow::anyhow!("bad settings in {table}: {e}"))
+            })
+        }
+        None => Ok(T::default()),
+    }
+}
+
+/// Store a county's settings document in `table` (insert or replace).
+pub async fn put_county_settings<T: serde::Serialize>(
+    conn: &mut sqlx::AnyConnection,
+    table: &'static str,
+    county: &str,
+    value: &T,
+    now: i64,
+) -> crate::AppResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO {table} (county_code, settings_json, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (county_code) DO UPDATE SET settings_json = excluded.settings_json, \
+         updated_at = excluded.updated_at"
+    ))
+    .bind(county)
+    .bind(serde_json::to_string(value).map_err(anyhow::Error::from)?)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

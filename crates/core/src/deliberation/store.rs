@@ -140,17 +140,7 @@ pub async fn insert_rule(
 }
 
 pub async fn settings(conn: &mut AnyConnection, county: &str) -> AppResult<Settings> {
-    let row = sqlx::query("SELECT settings_json FROM deliberation_settings WHERE county_code = $1")
-        .bind(county)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(r) => {
-            let j: String = r.try_get(0)?;
-            Ok(serde_json::from_str(&j).map_err(|_| bad("settings"))?)
-        }
-        None => Ok(Settings::default()),
-    }
+    crate::db::county_settings(conn, "deliberation_settings", county).await
 }
 
 pub async fn save_settings(
@@ -159,17 +149,7 @@ pub async fn save_settings(
     s: &Settings,
     now: i64,
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO deliberation_settings (county_code, settings_json, updated_at) VALUES ($1,$2,$3) \
-         ON CONFLICT (county_code) DO UPDATE SET settings_json = excluded.settings_json, \
-         updated_at = excluded.updated_at",
-    )
-    .bind(county)
-    .bind(serde_json::to_string(s).map_err(anyhow::Error::from)?)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    crate::db::put_county_settings(conn, "deliberation_settings", county, s, now).await
 }
 
 // ---------------------------------------------------------------- matters
