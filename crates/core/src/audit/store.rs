@@ -153,94 +153,6 @@ struct RangeWalk {
     problem: Option<(i64, String)>,
 }
 
-/// Walk records `from..to` (by seq) on a native SQLite connection of its own, reading the
-/// columns as borrowed text: the scan that `verify` spends its time in, without the `Any`
-/// driver's per-value conversion (backend-specific).
-async fn walk_range_sqlite(url: String, from: i64, to: i64) -> anyhow::Result<RangeWalk> {
-    use sqlx::ConnectOptions;
-    use std::str::FromStr;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
-        .read_only(true)
-        .connect()
-        .await?;
-    let mut w = RangeWalk {
-        first_prev: None,
-        last_hash: None,
-        count: 0,
-        problem: None,
-    };
-    let mut expected = from;
-    let page = 20_000i64;
-    while expected < to {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE seq >= ?1 AND seq < ?2 ORDER BY seq LIMIT ?3"
-        ))
-        .bind(expected)
-        .bind(to)
-        .bind(page)
-        .fetch_all(&mut conn)
-        .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in &rows {
-            let seq: i64 = row.try_get(0)?;
-            if seq != expected {
-                w.problem = Some((expected, format!("audit record {expected} is missing")));
-                return Ok(w);
-            }
-            let at: i64 = row.try_get(1)?;
-            let text = |i: usize| -> Result<&str, sqlx::Error> {
-                Ok(row.try_get::<Option<&str>, _>(i)?.unwrap_or(""))
-            };
-            let prev = text(13)?;
-            let (seq_s, at_s) = (seq.to_string(), at.to_string());
-            let fields: [&str; 14] = [
-                prev,
-                &seq_s,
-                &at_s,
-                text(2)?,
-                text(3)?,
-                text(4)?,
-                text(5)?,
-                text(6)?,
-                text(7)?,
-                text(8)?,
-                text(9)?,
-                text(10)?,
-                text(11)?,
-                text(12)?,
-            ];
-            match &w.last_hash {
-                None => w.first_prev = Some(prev.to_string()),
-                Some(p) if p != prev => {
-                    w.problem = Some((
-                        seq,
-                        format!(
-                            "audit record {seq} does not follow record {} (reordered or replaced)",
-                            seq - 1
-                        ),
-                    ));
-                    return Ok(w);
-                }
-                Some(_) => {}
-            }
-            let hash = text(14)?;
-            if super::rules::chain_hash_of(&fields) != hash {
-                w.problem = Some((seq, format!("audit record {seq} was altered")));
-                return Ok(w);
-            }
-            w.last_hash = Some(hash.to_string());
-            w.count += 1;
-            expected += 1;
-        }
-    }
-    if expected < to {
-        w.problem = Some((expected, format!("audit record {expected} is missing")));
-    }
-    Ok(w)
-}
-
 /// Walk records `from..to` (by seq) and recompute every hash.
 async fn walk_range(db: Db, from: i64, to: i64) -> anyhow::Result<RangeWalk> {
     let mut w = RangeWalk {
@@ -327,10 +239,7 @@ pub async fn verify(db: &Db) -> anyhow::Result<VerifyReport> {
     let mut from = 1;
     while from < end {
         let to = (from + step).min(end);
-        tasks.push(match db.backend {
-            crate::db::Backend::Sqlite => tokio::spawn(walk_range_sqlite(db.url.clone(), from, to)),
-            crate::db::Backend::Postgres => tokio::spawn(walk_range(db.clone(), from, to)),
-        });
+        tasks.push(tokio::spawn(walk_range(db.clone(), from, to)));
         from = to;
     }
     let mut count = 0i64;
