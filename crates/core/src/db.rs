@@ -315,9 +315,30 @@ pub async fn put_county_settings<T: serde::Serialize>(
     Ok(())
 }
 
+/// Merge rows read once per scope prefix (prefixes may overlap): newest first by `time`,
+/// each `id` once, at most `limit`.
+pub fn merge_newest<T>(
+    mut rows: Vec<T>,
+    time: impl Fn(&T) -> i64,
+    id: impl Fn(&T) -> &str,
+    limit: i64,
+) -> Vec<T> {
+    rows.sort_by(|a, b| time(b).cmp(&time(a)).then_with(|| id(a).cmp(id(b))));
+    rows.dedup_by(|a, b| id(a) == id(b));
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_of_overlapping_prefixes_merge_once_newest_first() {
+        let rows = vec![("b", 5), ("a", 9), ("b", 5), ("c", 1), ("a", 9)];
+        let m = merge_newest(rows, |r| r.1, |r| r.0, 2);
+        assert_eq!(m, vec![("a", 9), ("b", 5)]);
+    }
 
     #[test]
     fn fixed_chunk_sizes() {

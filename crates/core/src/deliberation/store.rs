@@ -289,10 +289,12 @@ pub async fn list_matters(
             out.push(row_to_matter(r)?);
         }
     }
-    out.sort_by_key(|m| std::cmp::Reverse(m.updated_at));
-    out.dedup_by(|a, b| a.id == b.id);
-    out.truncate(usize::try_from(limit).unwrap_or(0));
-    Ok(out)
+    Ok(crate::db::merge_newest(
+        out,
+        |m| m.updated_at,
+        |m| m.id.as_str(),
+        limit,
+    ))
 }
 
 /// Decided matters of a village (for its public page), newest first.
@@ -467,10 +469,12 @@ pub async fn list_meetings(
             out.push(row_to_meeting(r)?);
         }
     }
-    out.sort_by_key(|m| std::cmp::Reverse(m.scheduled_at));
-    out.dedup_by(|a, b| a.id == b.id);
-    out.truncate(usize::try_from(limit).unwrap_or(0));
-    Ok(out)
+    Ok(crate::db::merge_newest(
+        out,
+        |m| m.scheduled_at,
+        |m| m.id.as_str(),
+        limit,
+    ))
 }
 
 /// The last closed meeting of `body` per village of the county.

@@ -181,9 +181,17 @@ pub async fn catalogue(core: &Core, actor: &Actor, village: &str) -> AppResult<V
     {
         return Err(AppError::NotFound("area"));
     }
-    ensure_catalogue(core, &county_of(village)).await?;
+    let county = county_of(village);
     let mut c = core.db.read.acquire().await?;
-    store::items_for(&mut c, &county_of(village), village).await
+    let items = store::items_for(&mut c, &county, village).await?;
+    if items.iter().any(|i| i.origin == "county") {
+        return Ok(items);
+    }
+    // A county that never had a catalogue gets the default one, once.
+    drop(c);
+    ensure_catalogue(core, &county).await?;
+    let mut c = core.db.read.acquire().await?;
+    store::items_for(&mut c, &county, village).await
 }
 
 /// A new item a village adds (extending, never reducing, the county catalogue).
@@ -887,13 +895,17 @@ pub async fn list(
 ) -> AppResult<Vec<Publication>> {
     let scope = actor.require_any(Permission::DeliberationRead)?;
     let mut c = core.db.read.acquire().await?;
+    let limit = limit.clamp(1, 500);
     let mut out = Vec::new();
     for p in &scope.prefixes {
-        out.extend(store::list(&mut c, p, status, limit.clamp(1, 500)).await?);
+        out.extend(store::list(&mut c, p, status, limit).await?);
     }
-    out.sort_by_key(|p| std::cmp::Reverse(p.updated_at));
-    out.dedup_by(|a, b| a.id == b.id);
-    Ok(out)
+    Ok(crate::db::merge_newest(
+        out,
+        |p| p.updated_at,
+        |p| p.id.as_str(),
+        limit,
+    ))
 }
 
 /// A publication with its objections, for staff.
