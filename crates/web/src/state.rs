@@ -188,3 +188,32 @@ impl PageCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn served(l: PageLookup) -> Option<String> {
+        match l {
+            PageLookup::Serve(h) => Some(h.as_str().to_owned()),
+            PageLookup::Render => None,
+        }
+    }
+
+    #[test]
+    fn one_request_renders_an_expired_page_the_others_keep_the_copy() {
+        let cache = PageCache::default();
+        assert!(served(cache.lookup("p", 1, 0)).is_none(), "nothing yet");
+        cache.put("p".into(), 1, 0, Arc::new("v1".into()));
+        assert_eq!(served(cache.lookup("p", 1, 10)).as_deref(), Some("v1"));
+        // Time is up: the first asker renders, the next ones get the current copy.
+        let t = PAGE_TTL_MS + 1;
+        assert!(served(cache.lookup("p", 1, t)).is_none());
+        assert_eq!(served(cache.lookup("p", 1, t + 1)).as_deref(), Some("v1"));
+        cache.put("p".into(), 1, t + 5, Arc::new("v2".into()));
+        assert_eq!(served(cache.lookup("p", 1, t + 6)).as_deref(), Some("v2"));
+        // A change in this process: nobody gets the old copy.
+        assert!(served(cache.lookup("p", 2, t + 7)).is_none());
+        assert!(served(cache.lookup("p", 2, t + 8)).is_none());
+    }
+}
