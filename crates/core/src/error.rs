@@ -230,6 +230,7 @@ pub const ERROR_CODES: &[&str] = &[
     "publication_returned",
     "objection_window_closed",
     "objection_answered",
+    "publication_pending",
     // levy plans, suggestions, polls, bylaws
     "levy_above_cap",
     "levy_not_resolved",

@@ -412,6 +412,21 @@ async fn four_deliberations_in_order_with_the_reviewed_text() {
         )
         .await
         .unwrap();
+        // Drafting it again is refused: one notice per step.
+        assert_eq!(
+            code(
+                delib::act_matter(
+                    &core,
+                    &cadre(),
+                    &m.id,
+                    MatterAction::PublishResolution,
+                    T0 + 96 * DAY
+                )
+                .await
+                .unwrap_err()
+            ),
+            "publication_pending"
+        );
         let drafts = disc::list(&core, &cadre(), "in_review", 10).await.unwrap();
         assert_eq!(drafts.len(), 1);
         let p = &drafts[0];

@@ -288,6 +288,7 @@ pub const ERRORS: &[(&str, &str, &str)] = &[
     ("review_pending", "公开方案须经村务监督委员会审核，或审核期满后才能发布。", "The supervisors must review it first, or their review window must have passed."),
     ("publication_returned", "监督委员会退回了这份公开稿，请修改后重新送审。", "The supervisors returned this notice; revise it and send it again."),
     ("objection_window_closed", "已超过公布后提出异议的期限（5日）。", "The time to object after publication (5 days) has passed."),
+    ("publication_pending", "这一步的公开稿已经生成，正在审核或待发布，请到村务公开页处理，不要重复生成。", "The notice for this step is already drafted and awaits review or release; handle it on the disclosure desk instead of drafting it again."),
     ("objection_answered", "这条异议已经答复过了。", "This objection has already been answered."),
     // levy plans, suggestions, polls, bylaws
     ("levy_above_cap", "超过本省筹资筹劳上限标准（每人每年筹资、每个劳动力每年筹劳工日），方案不能成立。", "Above the province's levy cap (money per person per year, workdays per labourer per year)."),

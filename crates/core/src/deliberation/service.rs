@@ -416,6 +416,9 @@ pub async fn act_matter(
             if m.stage != Stage::Resolved {
                 return Err(refuse("step_out_of_order"));
             }
+            if crate::disclosure::store::draft_pending(&mut tx, &m.id).await? {
+                return Err(refuse("publication_pending"));
+            }
             let (title, body) = resolution_text(&mut tx, &m).await?;
             crate::disclosure::service::draft_generated(
                 &mut tx,
@@ -450,6 +453,9 @@ pub async fn act_matter(
             let text = text_field("text", text, 2, 20_000)?;
             if m.stage != Stage::Completed {
                 return Err(refuse("step_out_of_order"));
+            }
+            if crate::disclosure::store::draft_pending(&mut tx, &m.id).await? {
+                return Err(refuse("publication_pending"));
             }
             let title = format!("{}实施结果公开", m.title);
             let body = format!(

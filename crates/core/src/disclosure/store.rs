@@ -680,3 +680,14 @@ pub async fn notified(
     .await?;
     Ok(row.is_some())
 }
+
+/// Whether a publication generated from `source_id` is drafted and not yet released.
+pub async fn draft_pending(conn: &mut AnyConnection, source_id: &str) -> AppResult<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM publications WHERE source_id = $1 AND status <> 'released' LIMIT 1",
+    )
+    .bind(source_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}
