@@ -119,6 +119,9 @@ enum Cmd {
     },
     /// Walk the audit chain; exit 0 when intact, 1 naming the first broken record.
     Verify(Common),
+    /// Rebuild the case search index from the database (while the server is stopped; a
+    /// running server rebuilds through `POST /api/v1/search/rebuild`).
+    Reindex(Common),
     /// Benchmarks of this machine (see bench/run.sh).
     Bench {
         #[command(subcommand)]
@@ -413,6 +416,19 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             if broken {
                 return Ok(1);
             }
+        }
+        Cmd::Reindex(common) => {
+            let cfg = common.settle()?;
+            let core = open(&cfg).await?;
+            core.search
+                .start_fresh(&core.data_dir, core.db.clone())
+                .context("cannot open the search index (is the server running?)")?;
+            core.search.flush().await;
+            let n = core.search.engine().map_or(0, |e| e.num_docs());
+            println!(
+                "case search index rebuilt: {n} cases in {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
         }
         Cmd::Config {
             cmd: ConfigCmd::Example,

@@ -45,6 +45,8 @@ pub struct Core {
     /// Bumped after every committed change the public disclosure pages show (releases,
     /// objections, answers), for their page cache.
     pub disclosure_generation: Arc<AtomicU64>,
+    /// Chinese full-text search over cases (started by `serve`, see [`Core::start_search`]).
+    pub search: Arc<cases::search::CaseSearch>,
     /// The group-commit writer of new cases.
     intake: cases::intake::Intake,
 }
@@ -69,6 +71,7 @@ impl Core {
             _ => accounts::sms::SmsGateway::File(data_dir.join("sms-outbox.jsonl")),
         };
         let case_generation = Arc::new(AtomicU64::new(0));
+        let search = Arc::new(cases::search::CaseSearch::default());
         Ok(Core {
             keys,
             sms,
@@ -76,12 +79,23 @@ impl Core {
             generation: Arc::new(AtomicU64::new(0)),
             household_cache: Arc::default(),
             cases: Arc::default(),
-            intake: cases::intake::Intake::start(db.clone(), case_generation.clone()),
+            intake: cases::intake::Intake::start(
+                db.clone(),
+                case_generation.clone(),
+                search.clone(),
+            ),
+            search,
             case_generation,
             case_cache: Arc::default(),
             disclosure_generation: Arc::new(AtomicU64::new(0)),
             db,
         })
+    }
+
+    /// Open the case search index in the data directory and keep it up to date (the index
+    /// catches up with the database first, in the background).
+    pub fn start_search(&self) -> anyhow::Result<()> {
+        self.search.start(&self.data_dir, self.db.clone())
     }
 
     /// The group-commit writer of new cases.

@@ -955,3 +955,158 @@ async fn attachments_are_sniffed_capped_downscaled_and_checked() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_chinese_words_within_the_readers_areas() {
+    use xiangzhi_core::cases::search::SortBy;
+    both(|core| async move {
+        setup(&core).await;
+        // Cases written before search starts are found through the first build.
+        let lamp = created(
+            cases::raise(
+                &core,
+                &villager(),
+                "app",
+                report("streetlight", "村口路灯不亮已经一周，晚上出行很不方便"),
+            )
+            .await,
+        );
+        expect_code(
+            cases::service::search(
+                &core,
+                &cadre(),
+                "路灯",
+                None,
+                None,
+                SortBy::Relevance,
+                1,
+                20,
+            )
+            .await,
+            "search_unavailable",
+        );
+        core.start_search().unwrap();
+        // Cases written afterwards reach the index from the intake writer.
+        let mut b = report("water_supply", "自来水管破裂，李家沟村东头停水两天");
+        b.area_code = VILLAGE_B.into();
+        b.grid_code = None;
+        let other_villager = staff(Role::Villager, VILLAGE_B, AreaLevel::Village);
+        let water = created(cases::raise(&core, &other_villager, "app", b).await);
+        let lamp2 = created(
+            cases::raise(
+                &core,
+                &villager(),
+                "app",
+                NewCase {
+                    not_duplicate: true,
+                    ..report("streetlight", "学校门口路灯坏了，孩子放学天黑")
+                },
+            )
+            .await,
+        );
+        core.search.flush().await;
+
+        let find = |who: Actor, q: &'static str, sort: SortBy| {
+            let core = core.clone();
+            async move {
+                cases::service::search(&core, &who, q, None, None, sort, 1, 20)
+                    .await
+                    .unwrap()
+            }
+        };
+        // Every word must match; the cadre of village A sees only village A's cases.
+        let page = find(cadre(), "路灯", SortBy::Newest).await;
+        let ids: Vec<&str> = page.rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec![lamp2.id.as_str(), lamp.id.as_str()], "{page:?}");
+        assert_eq!(page.total, 2);
+        let page = find(cadre(), "村口 路灯", SortBy::Relevance).await;
+        assert_eq!(page.rows.len(), 1);
+        assert_eq!(page.rows[0].id, lamp.id);
+        assert!(find(cadre(), "停水", SortBy::Relevance)
+            .await
+            .rows
+            .is_empty());
+        // The township sees both villages; the grid worker only the grid's cases.
+        let page = find(township(), "停水", SortBy::Relevance).await;
+        assert_eq!(page.rows.len(), 1);
+        assert_eq!(page.rows[0].id, water.id);
+        assert_eq!(find(grid(), "路灯", SortBy::Relevance).await.rows.len(), 2);
+        assert!(find(grid(), "停水", SortBy::Relevance)
+            .await
+            .rows
+            .is_empty());
+        // A whole case number finds its case.
+        expect_code(
+            cases::service::search(&core, &cadre(), " ", None, None, SortBy::Relevance, 1, 20)
+                .await,
+            "required",
+        );
+        let by_number = cases::service::search(
+            &core,
+            &cadre(),
+            &lamp.number,
+            None,
+            None,
+            SortBy::Relevance,
+            1,
+            20,
+        )
+        .await
+        .unwrap();
+        assert_eq!(by_number.rows[0].id, lamp.id);
+        // State shown is the database's, not the index's.
+        let accepted = act(&core, &cadre(), &lamp, Action::Accept { priority: None }).await;
+        let page = find(cadre(), "村口", SortBy::Relevance).await;
+        assert_eq!(page.rows[0].status, accepted.status);
+        // A villager cannot search the area's cases.
+        expect_code(
+            cases::service::search(
+                &core,
+                &villager(),
+                "路灯",
+                None,
+                None,
+                SortBy::Relevance,
+                1,
+                20,
+            )
+            .await,
+            "forbidden",
+        );
+        // Bad input: too long, unknown type.
+        let long = "路".repeat(101);
+        expect_code(
+            cases::service::search(&core, &cadre(), &long, None, None, SortBy::Relevance, 1, 20)
+                .await,
+            "too_long",
+        );
+        expect_code(
+            cases::service::search(
+                &core,
+                &cadre(),
+                "路灯",
+                None,
+                Some("no_such_type"),
+                SortBy::Relevance,
+                1,
+                20,
+            )
+            .await,
+            "invalid",
+        );
+        // Rebuilt from the database on demand: only administrators and catalogue keepers.
+        expect_code(
+            cases::service::rebuild_search(&core, &cadre()).await,
+            "forbidden",
+        );
+        let county = staff(Role::CountyStaff, COUNTY, AreaLevel::County);
+        assert_eq!(
+            cases::service::rebuild_search(&core, &county)
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(find(cadre(), "路灯", SortBy::Relevance).await.total, 2);
+    })
+    .await;
+}

@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/new", get(cases::new_form))
         .route("/cases/follow", get(cases::follow))
+        .route("/cases/search", get(cases::search))
         .route("/cases/board", get(cases::board))
         .route("/cases/indicators", get(cases::indicators))
         .route("/cases/catalogue", get(cases::catalogue_page))
@@ -171,6 +172,11 @@ pub fn router(state: AppState) -> Router {
 
 /// Serve until Ctrl-C / SIGTERM.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    // Case search: the index catches up with the database in the background. Without it
+    // the rest serves and search answers that it is unavailable.
+    if let Err(e) = state.core.start_search() {
+        tracing::error!("case search is not available: {e:#}");
+    }
     // R-ESC-2: overdue cases go up a level by themselves, checked every minute.
     let core = state.core.clone();
     let sweeper = tokio::spawn(async move {

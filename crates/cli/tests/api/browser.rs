@@ -183,6 +183,7 @@ async fn cadre_sees_own_households(app: Arc<TestApp>) {
         })
         .expect("a head name found only in the other village");
 
+    app.core.search.flush().await;
     let mut driver = Driver::start();
     driver.wait_ready().await;
     let profile = app.scratch.dir.join("chromium-profile");
@@ -249,6 +250,20 @@ async fn cadre_sees_own_households(app: Arc<TestApp>) {
             b.screenshot().await.unwrap(),
         )
         .unwrap();
+
+        // Case search on the phone: the cadre's village's street-light reports, and a page
+        // that fits the screen.
+        b.goto(&format!("{base}/cases/search?q=%E8%B7%AF%E7%81%AF"))
+            .await
+            .unwrap();
+        b.wait()
+            .for_element(Locator::Css("form.search"))
+            .await
+            .unwrap();
+        let html = b.source().await.unwrap();
+        assert!(html.contains("路灯"), "street-light cases are found");
+        assert!(fits_width(&b).await, "the search page fits 360 px");
+        std::fs::write(shots.join("search-360.png"), b.screenshot().await.unwrap()).unwrap();
 
         // The logout button in the top bar is readable (not the bar's own colour).
         let colours = b

@@ -574,7 +574,112 @@ async fn duty_roster_sends_emergencies_to_whoever_is_on_duty(app: Arc<TestApp>) 
     assert_eq!(n, 1);
 }
 
+async fn search_over_http_stays_inside_the_readers_areas(app: Arc<TestApp>) {
+    let http = reqwest::Client::new();
+    let cadre = token(&app, "village_cadre").await;
+    let cadre2 = token(&app, "village_cadre2").await;
+    let area = app.account("village_cadre").area_code.clone();
+    let r = http
+        .post(app.url("/api/v1/cases"))
+        .bearer_auth(&cadre)
+        .header("Idempotency-Key", "search-1")
+        .json(&json!({"type_code": "road_facility", "area_code": area,
+            "description": "村北老槐树旁的变压器冒烟，电线耷拉到路面"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    let number = created["case"]["number"].as_str().unwrap().to_string();
+    app.core.search.flush().await;
+
+    let search = |tok: &str, query: &str| {
+        let r = http
+            .get(app.url("/api/v1/cases/search"))
+            .bearer_auth(tok)
+            .query(&[("q", query)])
+            .send();
+        async move { r.await.unwrap() }
+    };
+    // The village's cadre finds it by a word inside the text; the other village's cadre
+    // does not, though the word is in the index.
+    let r = search(&cadre, "变压器").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page: Value = r.json().await.unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["items"][0]["number"], number.as_str());
+    assert_eq!(page["items"][0]["status"], "reported");
+    let page: Value = search(&cadre2, "变压器").await.json().await.unwrap();
+    assert_eq!(page["total"], 0, "{page}");
+    assert!(page["items"].as_array().unwrap().is_empty());
+    // The county sees it, and finds it by its number too.
+    let county = token(&app, "county_staff").await;
+    let page: Value = search(&county, &number).await.json().await.unwrap();
+    assert_eq!(page["items"][0]["number"], number.as_str(), "{page}");
+    // Bad input names the field.
+    let r = search(&cadre, "").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["fields"][0]["field"], "q", "{e}");
+    let r = http
+        .get(app.url("/api/v1/cases/search?q=%E8%B7%AF%E7%81%AF&sort=sideways"))
+        .bearer_auth(&cadre)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["fields"][0]["field"], "sort", "{e}");
+    // A villager has no case search.
+    let villager = app.account_by_role("villager").username.clone();
+    let vt = token(&app, &villager).await;
+    assert_eq!(search(&vt, "变压器").await.status(), StatusCode::FORBIDDEN);
+
+    // The page: results link to the case, the query is kept in the box and rendered inert.
+    let c = app.login("village_cadre").await;
+    let (status, html) = app
+        .get(&c, "/cases/search?q=%E5%8F%98%E5%8E%8B%E5%99%A8")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&number), "{html}");
+    assert!(html.contains("value=\"变压器\""), "{html}");
+    let (status, html) = app
+        .get(&c, "/cases/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    let (status, html) = app.get(&c, "/cases/search?q=").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(&number));
+
+    // Rebuilding is for the county's catalogue keepers and the system administrator.
+    let r = http
+        .post(app.url("/api/v1/search/rebuild"))
+        .bearer_auth(&cadre)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let admin = token(&app, "sysadmin").await;
+    let r = http
+        .post(app.url("/api/v1/search/rebuild"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(
+        out["cases"].as_i64().unwrap(),
+        app.count("cases", "").await,
+        "{out}"
+    );
+    let page: Value = search(&cadre, "变压器").await.json().await.unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+}
+
 crate::both_backends!(
+    search_over_http_stays_inside_the_readers_areas,
     county_edits_the_catalogue_with_clear_errors,
     duty_roster_sends_emergencies_to_whoever_is_on_duty,
     villager_raises_and_cadre_works_it,

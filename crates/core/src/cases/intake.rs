@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::model::Case;
+use super::search::{CaseSearch, SearchDoc};
 use super::store::{self, EventRow, NewCaseRow, NotificationRow};
 use crate::audit::{self, Entry};
 use crate::authz::Actor;
@@ -93,9 +94,9 @@ pub struct Intake {
 
 impl Intake {
     /// Start the writer task on the current runtime.
-    pub fn start(db: Db, generation: Arc<AtomicU64>) -> Intake {
+    pub fn start(db: Db, generation: Arc<AtomicU64>, search: Arc<CaseSearch>) -> Intake {
         let (tx, rx) = mpsc::channel(16 * MAX_BATCH);
-        tokio::spawn(run(db, rx, generation));
+        tokio::spawn(run(db, rx, generation, search));
         Intake { tx }
     }
 
@@ -122,7 +123,12 @@ impl Intake {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
+async fn run(
+    db: Db,
+    mut rx: mpsc::Receiver<Job>,
+    generation: Arc<AtomicU64>,
+    search: Arc<CaseSearch>,
+) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -141,7 +147,10 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
         // Queues read before this batch are stale now (also after a partial failure).
         generation.fetch_add(1, Ordering::AcqRel);
         match outcome {
-            Ok(results) => reply_all(jobs, results),
+            Ok(results) => {
+                search.enqueue(new_docs(&results));
+                reply_all(jobs, results)
+            }
             Err(e) if jobs.len() == 1 => {
                 if let Some(j) = jobs.pop() {
                     let _ = j.reply.send(Err(e));
@@ -152,11 +161,23 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
                     let r = write_batch(&db, std::slice::from_ref(&j))
                         .await
                         .map(|mut v| v.remove(0));
+                    if let Ok(one) = &r {
+                        search.enqueue(new_docs(std::slice::from_ref(one)));
+                    }
                     let _ = j.reply.send(r);
                 }
             }
         }
     }
+}
+
+/// What the search index takes of the cases created by a committed batch.
+fn new_docs(results: &[(Case, bool)]) -> Vec<SearchDoc> {
+    results
+        .iter()
+        .filter(|(_, created)| *created)
+        .map(|(c, _)| SearchDoc::of(c))
+        .collect()
 }
 
 fn reply_all(jobs: Vec<Job>, results: Vec<(Case, bool)>) {

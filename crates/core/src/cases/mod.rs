@@ -14,6 +14,7 @@ pub mod intake;
 pub mod mediation;
 pub mod model;
 pub mod rules;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod tips;

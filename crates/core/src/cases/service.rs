@@ -827,6 +827,133 @@ pub async fn list_brief(
     Ok(page)
 }
 
+/// One page of search results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchPage {
+    pub rows: Vec<store::CaseBrief>,
+    /// How many cases match in all (within the reader's areas).
+    pub total: usize,
+    pub has_more: bool,
+    /// The index is being built from the database: results may be incomplete.
+    pub building: bool,
+}
+
+/// Search the cases the actor may see for `text` (Chinese full text, every word must
+/// match; a whole case number finds its case), newest first or best match first.
+#[allow(clippy::too_many_arguments)]
+pub async fn search(
+    core: &Core,
+    actor: &Actor,
+    text: &str,
+    area: Option<&str>,
+    type_code: Option<&str>,
+    sort: super::search::SortBy,
+    page: i64,
+    per_page: i64,
+) -> AppResult<SearchPage> {
+    let text = rules::clean_text(text).trim().to_string();
+    if text.is_empty() {
+        return Err(AppError::field("q", "required"));
+    }
+    if text.chars().count() > super::search::MAX_QUERY_CHARS {
+        return Err(AppError::field("q", "too_long"));
+    }
+    let type_code = type_code.map(str::trim).filter(|t| !t.is_empty());
+    if let Some(t) = type_code {
+        let cat = catalogue::loaded(core).await?;
+        if cat.case_type(t).is_err() {
+            return Err(unknown_type());
+        }
+    }
+    let Some(f) = queue_filter(actor, Queue::All, area, page, per_page)? else {
+        return Ok(SearchPage {
+            rows: Vec::new(),
+            total: 0,
+            has_more: false,
+            building: false,
+        });
+    };
+    let engine = core.search.engine().cloned().ok_or(AppError::Conflict {
+        code: "search_unavailable",
+        field: None,
+    })?;
+    let query = super::search::SearchQuery {
+        text,
+        scope: crate::authz::Scope {
+            prefixes: f.prefixes.clone(),
+            grids: f.grids.clone(),
+        },
+        area_prefix: f.area_prefix.clone(),
+        type_code: type_code.map(str::to_string),
+        sort,
+        offset: f.offset as usize,
+        limit: f.limit as usize + 1,
+    };
+    let building = engine.building();
+    let hits = tokio::task::spawn_blocking(move || engine.search(&query))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::Internal)?;
+    let has_more = hits.ids.len() as i64 > f.limit;
+    let mut ids = hits.ids;
+    ids.truncate(f.limit as usize);
+    if ids.is_empty() {
+        return Ok(SearchPage {
+            rows: Vec::new(),
+            total: hits.total,
+            has_more: false,
+            building,
+        });
+    }
+    // The rows come through the same scoped filter as the queues.
+    let rows_filter = CaseFilter {
+        prefixes: f.prefixes,
+        grids: f.grids,
+        county: f.county,
+        case_ids: ids.clone(),
+        limit: ids.len() as i64,
+        ..CaseFilter::default()
+    };
+    let (rows, _) = store::list_brief(&core.db, &rows_filter).await?;
+    let mut by_id: std::collections::HashMap<String, store::CaseBrief> =
+        rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let rows = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    Ok(SearchPage {
+        rows,
+        total: hits.total,
+        has_more,
+        building,
+    })
+}
+
+/// Drop the case search index and build it again from the database (the system
+/// administrator, or county staff who keep the catalogue). Audited. Returns how many cases
+/// the index holds.
+pub async fn rebuild_search(core: &Core, actor: &Actor) -> AppResult<u64> {
+    let county_keeper = actor
+        .grants
+        .iter()
+        .any(|g| g.role == Role::CountyStaff && actor.can(Permission::CaseCatalogue));
+    if !actor.is_system() && !actor.can(Permission::UsersManage) && !county_keeper {
+        return Err(AppError::Forbidden);
+    }
+    if core.search.engine().is_none() {
+        return Err(AppError::Conflict {
+            code: "search_unavailable",
+            field: None,
+        });
+    }
+    let mut tx = core.db.write.begin().await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Entry::new("search.rebuild", "search", "cases"),
+    )
+    .await?;
+    tx.commit().await?;
+    core.search.rebuild().await.map_err(AppError::Internal)
+}
+
 /// The county code shared by every prefix and grid of a scope, if there is one.
 fn common_county(prefixes: &[String], grids: &[String]) -> Option<String> {
     if prefixes.iter().any(|p| p.len() >= 12) {

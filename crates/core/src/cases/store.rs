@@ -503,6 +503,8 @@ pub struct CaseFilter {
     pub reporter: Option<String>,
     pub type_codes: Vec<String>,
     pub ids: Vec<String>,
+    /// Only these cases (by id).
+    pub case_ids: Vec<String>,
     pub created_from: Option<i64>,
     pub created_to: Option<i64>,
     /// Leave out confidential categories' cases unless the reader may see them.
@@ -599,6 +601,14 @@ fn list_tail(f: &CaseFilter) -> Option<(String, Vec<Arg>, i64)> {
             .map(|t| p(&mut args, Arg::S(t.clone())))
             .collect();
         wh.push(format!("number IN ({})", list.join(",")));
+    }
+    if !f.case_ids.is_empty() {
+        let list: Vec<String> = f
+            .case_ids
+            .iter()
+            .map(|t| p(&mut args, Arg::S(t.clone())))
+            .collect();
+        wh.push(format!("id IN ({})", list.join(",")));
     }
     if let Some(t) = f.created_from {
         let a = p(&mut args, Arg::I(t));
@@ -707,6 +717,43 @@ pub async fn list_brief(db: &Db, f: &CaseFilter) -> AppResult<(Vec<CaseBrief>, b
 enum Arg {
     S(String),
     I(i64),
+}
+
+/// Cases raised at or after `since`, in id order after `after_id`: what the search index
+/// is built from.
+pub async fn search_docs(
+    db: &Db,
+    since: i64,
+    after_id: &str,
+    limit: i64,
+) -> AppResult<Vec<super::search::SearchDoc>> {
+    let rows = sqlx::query(
+        "SELECT id, number, area_code, grid_code, type_code, title, description, address, \
+         created_at FROM cases WHERE id > $1 AND created_at >= $2 ORDER BY id LIMIT $3",
+    )
+    .bind(after_id)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let title: String = r.try_get(5)?;
+            let description: String = r.try_get(6)?;
+            let address: Option<String> = r.try_get(7)?;
+            let text = super::search::SearchDoc::text_of(&title, &description, address.as_deref());
+            Ok(super::search::SearchDoc {
+                id: r.try_get(0)?,
+                number: r.try_get(1)?,
+                area_code: r.try_get(2)?,
+                grid_code: r.try_get(3)?,
+                type_code: r.try_get(4)?,
+                text,
+                created_at: r.try_get(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// Open cases of a type in an area raised since `since` (duplicate candidates).

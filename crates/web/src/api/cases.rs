@@ -357,6 +357,125 @@ pub async fn list(
     }))
 }
 
+/// Search words, filters and paging.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// The words (Chinese or not; every word must match), or a whole case number.
+    #[serde(default)]
+    pub q: String,
+    /// Narrow to an area inside the user's scope.
+    #[serde(default)]
+    pub area: String,
+    /// Narrow to one case type.
+    #[serde(default, rename = "type")]
+    pub type_code: String,
+    /// `best` (default) or `new` (newest first).
+    #[serde(default)]
+    pub sort: String,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A case found by a search (its current state is read from the database).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub type_code: String,
+    pub status: String,
+    pub org: String,
+    pub escalations: i64,
+    pub due_at: i64,
+}
+
+/// One page of search results.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SearchPage {
+    pub items: Vec<SearchHit>,
+    /// How many cases match in all, within the user's areas.
+    pub total: usize,
+    pub page: i64,
+    pub per_page: i64,
+    pub more: bool,
+    /// The index is being built from the database; results may be incomplete.
+    pub building: bool,
+}
+
+/// Chinese full-text search over the cases the user may see.
+#[utoipa::path(get, path = "/api/v1/cases/search", tag = "cases", operation_id = "search_cases", params(SearchQuery),
+    responses((status = 200, body = SearchPage), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 409, body = ApiError, description = "search is not running"), (status = 422, body = ApiError)))]
+pub async fn search(
+    State(st): State<AppState>,
+    c: Ctx,
+    q: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Json<SearchPage>, WebError> {
+    let a = c.actor()?;
+    let q = query(&c, q)?;
+    let sort = match non_empty(&q.sort) {
+        None | Some("best") => cases::search::SortBy::Relevance,
+        Some("new") => cases::search::SortBy::Newest,
+        Some(_) => return Err(WebError::api(AppError::field("sort", "invalid"), c.lang)),
+    };
+    let (page, per_page) = paging(q.page, q.per_page);
+    let found = cases::service::search(
+        &st.core,
+        a,
+        &q.q,
+        non_empty(&q.area),
+        non_empty(&q.type_code),
+        sort,
+        page,
+        per_page,
+    )
+    .await
+    .or_api(&c)?;
+    Ok(Json(SearchPage {
+        items: found
+            .rows
+            .into_iter()
+            .map(|r| SearchHit {
+                id: r.id,
+                number: r.number,
+                title: r.title,
+                type_code: r.type_code,
+                status: r.status.as_str().into(),
+                org: r.org,
+                escalations: r.escalations,
+                due_at: r.due_at,
+            })
+            .collect(),
+        total: found.total,
+        page,
+        per_page,
+        more: found.has_more,
+        building: found.building,
+    }))
+}
+
+/// How many cases the rebuilt index holds.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RebuildOut {
+    pub cases: u64,
+}
+
+/// Drop the case search index and build it again from the database (system administrator
+/// or county catalogue keepers). Searches keep the old index until the new one is ready.
+#[utoipa::path(post, path = "/api/v1/search/rebuild", tag = "cases", operation_id = "rebuild_search",
+    responses((status = 200, body = RebuildOut), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn rebuild_search(
+    State(st): State<AppState>,
+    c: Ctx,
+) -> Result<Json<RebuildOut>, WebError> {
+    let a = c.actor()?;
+    let n = cases::service::rebuild_search(&st.core, a)
+        .await
+        .or_api(&c)?;
+    Ok(Json(RebuildOut { cases: n }))
+}
+
 /// A case with its timeline (the reporter sees public entries only).
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", operation_id = "get_case",
     params(("id" = String, Path)),

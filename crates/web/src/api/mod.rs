@@ -77,6 +77,8 @@ api_routes! {
     post "/api/v1/cases" => cases::raise,
     get "/api/v1/cases" => cases::list,
     get "/api/v1/cases/indicators" => cases::indicators,
+    get "/api/v1/cases/search" => cases::search,
+    post "/api/v1/search/rebuild" => cases::rebuild_search,
     get "/api/v1/cases/{id}" => cases::get,
     post "/api/v1/cases/{id}/actions" => cases::act,
     post "/api/v1/cases/{id}/attachments" => cases::attach,

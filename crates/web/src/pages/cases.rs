@@ -183,6 +183,131 @@ pub async fn list(
     ))
 }
 
+/// `GET /cases/search` parameters.
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default, rename = "type")]
+    pub type_code: String,
+    #[serde(default)]
+    pub sort: String,
+    pub page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "cases/search.html")]
+struct SearchView<'a> {
+    c: &'a Ctx,
+    q: String,
+    type_code: String,
+    sort: &'static str,
+    /// (code, name) of the county's types.
+    types: Vec<(String, String)>,
+    searched: bool,
+    error: Option<String>,
+    rows: Vec<Row>,
+    total: usize,
+    building: bool,
+    page: i64,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    flash: Option<String>,
+}
+
+/// Percent-encode a query-string value.
+fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Search cases (Chinese full text) within the reader's areas.
+pub async fn search(
+    State(st): State<AppState>,
+    c: Ctx,
+    Query(q): Query<SearchParams>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    if !a.can(Permission::CaseRead) {
+        return Err(c.err(AppError::Forbidden));
+    }
+    let cat = catalogue::loaded(&st.core).await.map_err(|e| c.err(e))?;
+    let county = a
+        .grants
+        .first()
+        .and_then(|g| g.area_code.get(..6))
+        .map(|p| format!("{p}000000"))
+        .unwrap_or_default();
+    let types = cat
+        .county_types(&county)
+        .iter()
+        .map(|t| (t.code.clone(), type_name(&c, &cat, &t.code)))
+        .collect();
+    let sort = if q.sort == "new" {
+        cases::search::SortBy::Newest
+    } else {
+        cases::search::SortBy::Relevance
+    };
+    let page = q.page.unwrap_or(1).clamp(1, 500);
+    let mut view = SearchView {
+        c: &c,
+        q: q.q.clone(),
+        type_code: q.type_code.clone(),
+        sort: if sort == cases::search::SortBy::Newest {
+            "new"
+        } else {
+            "best"
+        },
+        types,
+        searched: !q.q.trim().is_empty(),
+        error: None,
+        rows: Vec::new(),
+        total: 0,
+        building: false,
+        page,
+        prev_href: None,
+        next_href: None,
+        flash: None,
+    };
+    if view.searched {
+        let type_code = Some(q.type_code.as_str()).filter(|t| !t.is_empty());
+        match cases::service::search(&st.core, a, &q.q, None, type_code, sort, page, 20).await {
+            Ok(found) => {
+                let now = clock::now_ms();
+                let href = |p: i64| {
+                    format!(
+                        "/cases/search?q={}&type={}&sort={}&page={p}",
+                        query_value(&q.q),
+                        query_value(&q.type_code),
+                        view.sort
+                    )
+                };
+                view.prev_href = (page > 1).then(|| href(page - 1));
+                view.next_href = found.has_more.then(|| href(page + 1));
+                view.total = found.total;
+                view.building = found.building;
+                view.rows = found
+                    .rows
+                    .into_iter()
+                    .map(|x| row(&c, &cat, x, now))
+                    .collect();
+            }
+            Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+                view.error = Some(super::error_text(c.lang, &e));
+            }
+            Err(e) => return Err(c.err(e)),
+        }
+    }
+    Ok(render(&c, view))
+}
+
 /// One input of a case type's form.
 pub struct FieldView {
     pub name: String,

@@ -68,14 +68,7 @@ pub fn error_page(lang: Lang, status: StatusCode, err: &AppError) -> Response {
         is_api: false,
     };
     let title = i18n::t(lang, &format!("status.{}", status.as_u16()));
-    let mut message = i18n::error_message(lang, err.code()).to_string();
-    for f in err.fields() {
-        message.push_str(&format!(
-            " {}：{}",
-            i18n::field_label(lang, &f.field),
-            i18n::error_message(lang, &f.code)
-        ));
-    }
+    let message = error_text(lang, err);
     let page = ErrorPage {
         c: &c,
         status: status.as_u16(),
@@ -85,6 +78,19 @@ pub fn error_page(lang: Lang, status: StatusCode, err: &AppError) -> Response {
     let mut r = render(&c, page);
     *r.status_mut() = status;
     r
+}
+
+/// An error in the reader's language, with each field at fault and its reason.
+pub fn error_text(lang: i18n::Lang, err: &AppError) -> String {
+    let mut message = i18n::error_message(lang, err.code()).to_string();
+    for f in err.fields() {
+        message.push_str(&format!(
+            " {}：{}",
+            i18n::field_label(lang, &f.field),
+            i18n::error_message(lang, &f.code)
+        ));
+    }
+    message
 }
 
 /// One input of a generated form.
