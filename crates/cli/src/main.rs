@@ -34,6 +34,11 @@ struct Common {
     /// SMS gateway URL (http://host:port/path); default: a file sink in the data dir.
     #[arg(long, env = "XIANGZHI_SMS_URL")]
     sms_url: Option<String>,
+    /// S3-compatible object store for attachments (http://host:port/bucket?region=…);
+    /// default: the blobs directory in the data dir. The key pair comes from
+    /// XIANGZHI_S3_ACCESS_KEY and XIANGZHI_S3_SECRET_KEY.
+    #[arg(long, env = "XIANGZHI_S3_URL")]
+    s3_url: Option<String>,
     /// Configuration file (TOML); flags and environment variables take precedence.
     #[arg(long, env = "XIANGZHI_CONFIG")]
     config: Option<PathBuf>,
@@ -45,6 +50,7 @@ struct FileConfig {
     listen: Option<String>,
     database_url: Option<String>,
     sms_url: Option<String>,
+    s3_url: Option<String>,
 }
 
 /// Settled configuration.
@@ -53,6 +59,7 @@ struct Config {
     listen: String,
     database_url: Option<String>,
     sms_url: Option<String>,
+    s3_url: Option<String>,
 }
 
 impl Common {
@@ -78,6 +85,7 @@ impl Common {
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url: self.database_url.clone().or(file.database_url),
             sms_url: self.sms_url.clone().or(file.sms_url),
+            s3_url: self.s3_url.clone().or(file.s3_url),
         })
     }
 }
@@ -227,6 +235,12 @@ listen = "127.0.0.1:8080"
 # Unset: messages are appended to data_dir/sms-outbox.jsonl (development).
 # sms_url = "http://10.0.0.5:9000/sms"
 
+# Attachments (photos, documents): unset keeps them under data_dir/blobs. An S3-compatible
+# object store on the county's network takes them instead (path-style, Signature V4, http://
+# only — put a TLS proxy on the same machine for anything further). Its key pair is read
+# from XIANGZHI_S3_ACCESS_KEY and XIANGZHI_S3_SECRET_KEY, never from this file.
+# s3_url = "http://10.0.0.6:9000/x-county-attachments?region=cn-north-1"
+
 # The master encryption key is NOT configured here. It is read from the environment
 # variable XIANGZHI_MASTER_KEY (64 hex digits) or from data_dir/keys/master.key, which is
 # created with mode 0600 on first start. Back it up separately from the database.
@@ -242,12 +256,21 @@ fn init_tracing() {
 }
 
 async fn open(cfg: &Config) -> anyhow::Result<Core> {
-    Core::open(
+    let mut core = Core::open(
         cfg.data_dir.clone(),
         cfg.database_url.as_deref(),
         cfg.sms_url.as_deref(),
     )
-    .await
+    .await?;
+    if let Some(url) = cfg.s3_url.as_deref().filter(|u| !u.is_empty()) {
+        core.use_object_store(&xiangzhi_core::cases::s3::S3Config {
+            url: url.to_string(),
+            access_key: std::env::var("XIANGZHI_S3_ACCESS_KEY").unwrap_or_default(),
+            secret_key: std::env::var("XIANGZHI_S3_SECRET_KEY").unwrap_or_default(),
+        })
+        .context("the object store for attachments is misconfigured")?;
+    }
+    Ok(core)
 }
 
 async fn serve(core: Core, cfg: &Config, started: Instant) -> anyhow::Result<()> {

@@ -47,6 +47,8 @@ pub struct Core {
     pub disclosure_generation: Arc<AtomicU64>,
     /// Chinese full-text search over cases (started by `serve`, see [`Core::start_search`]).
     pub search: Arc<cases::search::CaseSearch>,
+    /// Where attachment bytes live (see [`Core::use_object_store`]).
+    pub blobs: cases::attachments::Blobs,
     /// The group-commit writer of new cases.
     intake: cases::intake::Intake,
 }
@@ -72,7 +74,11 @@ impl Core {
         };
         let case_generation = Arc::new(AtomicU64::new(0));
         let search = Arc::new(cases::search::CaseSearch::default());
+        let blobs = cases::attachments::Blobs::Local(cases::attachments::LocalStore {
+            dir: data_dir.join("blobs"),
+        });
         Ok(Core {
+            blobs,
             keys,
             sms,
             data_dir,
@@ -90,6 +96,12 @@ impl Core {
             disclosure_generation: Arc::new(AtomicU64::new(0)),
             db,
         })
+    }
+
+    /// Keep attachments in an S3-compatible object store instead of `data_dir/blobs`.
+    pub fn use_object_store(&mut self, cfg: &cases::s3::S3Config) -> anyhow::Result<()> {
+        self.blobs = cases::attachments::Blobs::S3(cases::s3::S3Store::new(cfg)?);
+        Ok(())
     }
 
     /// Open the case search index in the data directory and keep it up to date (the index

@@ -15,11 +15,35 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 /// Photos are stored no wider or taller than this (a phone screen at 2×).
 pub const MAX_SIDE: u32 = 1280;
 
-/// Where attachment bytes live. The local directory is the default; S3-compatible object
-/// storage is the scale option behind the same interface.
-pub trait BlobStore: Send + Sync {
-    fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()>;
-    fn get(&self, key: &str) -> anyhow::Result<Vec<u8>>;
+/// Where attachment bytes live: the local directory by default, or an S3-compatible object
+/// store (the scale option). Keys are `county/id`; the digest kept in the database is
+/// checked on every read, whichever store answers.
+#[derive(Debug, Clone)]
+pub enum Blobs {
+    Local(LocalStore),
+    S3(super::s3::S3Store),
+}
+
+impl Blobs {
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
+        match self {
+            Blobs::Local(l) => {
+                let (l, k) = (l.clone(), key.to_string());
+                tokio::task::spawn_blocking(move || l.put(&k, &bytes)).await?
+            }
+            Blobs::S3(s) => s.put(key, bytes).await,
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Blobs::Local(l) => {
+                let (l, k) = (l.clone(), key.to_string());
+                tokio::task::spawn_blocking(move || l.get(&k)).await?
+            }
+            Blobs::S3(s) => s.get(key).await,
+        }
+    }
 }
 
 /// Blobs as files under a directory (`data_dir/blobs/…`), written atomically.
@@ -41,7 +65,7 @@ impl LocalStore {
     }
 }
 
-impl BlobStore for LocalStore {
+impl LocalStore {
     fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let path = self.path(key)?;
         if let Some(parent) = path.parent() {
@@ -120,12 +144,6 @@ pub struct Attachment {
     pub created_at: i64,
 }
 
-fn blob_store(core: &Core) -> LocalStore {
-    LocalStore {
-        dir: core.data_dir.join("blobs"),
-    }
-}
-
 /// Attach a file to a case (its reporter, or staff who may handle it).
 pub async fn attach(
     core: &Core,
@@ -171,11 +189,7 @@ pub async fn attach(
     let key = format!("{}/{}", &c.county_code[..6.min(c.county_code.len())], id);
     let digest = crate::crypto::sm3_hex(&stored);
     let size = stored.len() as i64;
-    let blobs = blob_store(core);
-    let k = key.clone();
-    tokio::task::spawn_blocking(move || blobs.put(&k, &stored))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+    core.blobs.put(&key, stored).await?;
     let now = clock::now_ms();
     let a = Attachment {
         id: id.clone(),
@@ -222,10 +236,7 @@ pub async fn open(core: &Core, actor: &Actor, id: &str) -> AppResult<(Attachment
     super::service::get(core, actor, &a.case_id)
         .await
         .map_err(|_| AppError::NotFound("attachment"))?;
-    let blobs = blob_store(core);
-    let bytes = tokio::task::spawn_blocking(move || blobs.get(&key))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+    let bytes = core.blobs.get(&key).await?;
     if crate::crypto::sm3_hex(&bytes) != digest {
         return Err(AppError::Internal(anyhow::anyhow!(
             "attachment {id} does not match its digest"

@@ -14,6 +14,7 @@ pub mod intake;
 pub mod mediation;
 pub mod model;
 pub mod rules;
+pub mod s3;
 pub mod search;
 pub mod service;
 pub mod store;
