@@ -120,7 +120,8 @@ pub struct Attachment {
     pub created_at: i64,
 }
 
-fn blob_store(core: &Core) -> LocalStore {
+/// The blob store of this installation (`data_dir/blobs`).
+pub fn blob_store(core: &Core) -> LocalStore {
     LocalStore {
         dir: core.data_dir.join("blobs"),
     }
