@@ -147,7 +147,8 @@ pub enum Permission {
     DeliberationManage,
     /// Draft and release publications (村务公开), answer objections.
     DisclosureManage,
-    /// Review publications before release (村务监督委员会, R-VA-3).
+    /// Review publications before release (村务监督委员会, R-VA-3) and host the annual
+    /// 民主评议 of the village's cadres (R-SUP-4).
     DisclosureReview,
     /// Township oversight: file and review bylaws (备案), approve levy plans and award-subsidy
     /// applications, receive escalated objections.
