@@ -655,6 +655,7 @@ pub async fn village_counts(
 pub async fn clear_county(conn: &mut AnyConnection, county: &str) -> AppResult<()> {
     for sql in [
         "DELETE FROM objections WHERE county_code = $1",
+        "DELETE FROM publication_postings WHERE county_code = $1",
         "DELETE FROM publications WHERE county_code = $1",
         "DELETE FROM publication_heads WHERE county_code = $1",
     ] {
@@ -769,6 +770,44 @@ pub async fn insert_posting(
     .bind(p.recorded_at)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Many postings sharing one photo (the demo history), in multi-row statements.
+pub async fn insert_postings(
+    conn: &mut AnyConnection,
+    ps: &[Posting],
+    photo_key: &str,
+) -> AppResult<()> {
+    let backend = crate::db::backend_of(conn);
+    for chunk in crate::db::fixed_chunks(ps) {
+        let sql = format!(
+            "INSERT INTO publication_postings (id, publication_id, county_code, area_code, \
+             posted_at, place, lat, lon, photo_key, photo_digest, photo_size, photo_width, \
+             photo_height, recorded_by, recorded_at) VALUES {}",
+            crate::db::values_list(backend, chunk.len(), 15, "")
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(&p.id)
+                .bind(&p.publication_id)
+                .bind(&p.county_code)
+                .bind(&p.area_code)
+                .bind(p.posted_at)
+                .bind(&p.place)
+                .bind(p.lat)
+                .bind(p.lon)
+                .bind(photo_key)
+                .bind(&p.photo_digest)
+                .bind(p.photo_size)
+                .bind(p.photo_width)
+                .bind(p.photo_height)
+                .bind(&p.recorded_by)
+                .bind(p.recorded_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
