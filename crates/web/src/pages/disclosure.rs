@@ -388,12 +388,15 @@ pub async fn add_posting(
     posting_done(&st, &c, &id, r).await
 }
 
+/// When it was posted, latitude, longitude: each optional.
+type TimeAndPosition = (Option<i64>, Option<f64>, Option<f64>);
+
 /// The optional time and position typed on the posting form.
 fn parse_posting_fields(
     posted_at: &str,
     lat: &str,
     lon: &str,
-) -> Result<(Option<i64>, Option<f64>, Option<f64>), AppError> {
+) -> Result<TimeAndPosition, AppError> {
     let t = match posted_at.trim() {
         "" => None,
         s => Some(local_ms(s).ok_or_else(|| AppError::field("posted_at", "invalid"))?),
