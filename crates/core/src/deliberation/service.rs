@@ -647,43 +647,6 @@ pub async fn list_matters(
     store::list_matters(&mut c, &scope.prefixes, stage, limit.clamp(1, 500)).await
 }
 
-/// The area prefixes to read for an optional `area` inside `scope`: the whole scope when no
-/// area is given, else the area's significant prefix when the scope covers it (forbidden
-/// otherwise, like the case queues).
-pub fn narrowed(scope: &crate::authz::Scope, area: Option<&str>) -> AppResult<Vec<String>> {
-    match area.map(str::trim).filter(|a| !a.is_empty()) {
-        None => Ok(scope.prefixes.clone()),
-        Some(a) => {
-            let p = crate::people::service::significant_prefix(a);
-            if !scope.prefixes.iter().any(|s| p.starts_with(s.as_str())) {
-                return Err(AppError::Forbidden);
-            }
-            Ok(vec![p])
-        }
-    }
-}
-
-/// The deepest row a paged list reads (page × per page).
-pub const MAX_PAGED_ROWS: i64 = 10_000;
-
-/// (rows to fetch per prefix, rows to skip) for `page` of `per_page` (one more row is
-/// fetched to know whether another page follows).
-pub fn window(page: i64, per_page: i64) -> (i64, usize) {
-    let per_page = per_page.clamp(1, 200);
-    let page = page.clamp(1, MAX_PAGED_ROWS / per_page);
-    let skip = (page - 1) * per_page;
-    (skip + per_page + 1, usize::try_from(skip).unwrap_or(0))
-}
-
-/// Cut one page out of merged rows: (the page, whether more follow).
-pub fn cut<T>(rows: Vec<T>, skip: usize, per_page: i64) -> (Vec<T>, bool) {
-    let per_page = usize::try_from(per_page.clamp(1, 200)).unwrap_or(1);
-    let mut v: Vec<T> = rows.into_iter().skip(skip).collect();
-    let more = v.len() > per_page;
-    v.truncate(per_page);
-    (v, more)
-}
-
 /// One page of matters in the actor's areas (newest change first), optionally narrowed to
 /// an area inside them and to a stage.
 pub async fn page_matters(
@@ -695,11 +658,11 @@ pub async fn page_matters(
     per_page: i64,
 ) -> AppResult<(Vec<Matter>, bool)> {
     let scope = actor.require_any(Permission::DeliberationRead)?;
-    let prefixes = narrowed(&scope, area)?;
-    let (fetch, skip) = window(page, per_page);
+    let prefixes = scope.narrowed(area)?;
+    let (fetch, skip) = crate::db::page_window(page, per_page);
     let mut c = core.db.read.acquire().await?;
     let rows = store::list_matters(&mut c, &prefixes, stage, fetch).await?;
-    Ok(cut(rows, skip, per_page))
+    Ok(crate::db::cut_page(rows, skip, per_page))
 }
 
 /// Whether a matter may be paid, contracted or tendered now (R-4Y2G-4). The one question
@@ -1460,11 +1423,11 @@ pub async fn page_meetings(
     per_page: i64,
 ) -> AppResult<(Vec<Meeting>, bool)> {
     let scope = actor.require_any(Permission::DeliberationRead)?;
-    let prefixes = narrowed(&scope, area)?;
-    let (fetch, skip) = window(page, per_page);
+    let prefixes = scope.narrowed(area)?;
+    let (fetch, skip) = crate::db::page_window(page, per_page);
     let mut c = core.db.read.acquire().await?;
     let rows = store::list_meetings(&mut c, &prefixes, fetch).await?;
-    Ok(cut(rows, skip, per_page))
+    Ok(crate::db::cut_page(rows, skip, per_page))
 }
 
 /// Something that needs a cadre's or the township's attention.

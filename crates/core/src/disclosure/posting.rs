@@ -258,6 +258,8 @@ pub async fn unposted(core: &Core, actor: &Actor, now: i64) -> AppResult<Vec<Unp
     counties.sort();
     counties.dedup();
     let mut out = Vec::new();
+    // Prefixes of one actor may overlap (a township and a village in it): each once.
+    let mut seen = std::collections::HashSet::new();
     let mut c = core.db.read.acquire().await?;
     for county in counties {
         let settings = store::settings(&mut c, &county).await?;
@@ -269,6 +271,9 @@ pub async fn unposted(core: &Core, actor: &Actor, now: i64) -> AppResult<Vec<Unp
                 .collect();
         for prefix in &scope.prefixes {
             for p in store::unposted(&mut c, &county, prefix, cutoff, 500).await? {
+                if !seen.insert(p.id.clone()) {
+                    continue;
+                }
                 let Some(days_late) =
                     rules::days_unposted(p.released_at.unwrap_or(now), &settings, now)
                 else {

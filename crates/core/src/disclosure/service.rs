@@ -918,17 +918,16 @@ pub async fn page(
     page: i64,
     per_page: i64,
 ) -> AppResult<(Vec<Publication>, bool)> {
-    use crate::deliberation::service::{cut, narrowed, window};
     let scope = actor.require_any(Permission::DeliberationRead)?;
-    let prefixes = narrowed(&scope, area)?;
-    let (fetch, skip) = window(page, per_page);
+    let prefixes = scope.narrowed(area)?;
+    let (fetch, skip) = crate::db::page_window(page, per_page);
     let mut c = core.db.read.acquire().await?;
     let mut out = Vec::new();
     for p in &prefixes {
         out.extend(store::list(&mut c, p, status, fetch).await?);
     }
     let rows = crate::db::merge_newest(out, |p| p.updated_at, |p| p.id.as_str(), fetch);
-    Ok(cut(rows, skip, per_page))
+    Ok(crate::db::cut_page(rows, skip, per_page))
 }
 
 /// A publication with its objections, for staff.
