@@ -228,6 +228,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("posting.title", "张贴留证", "Posting evidence"),
     ("posting.hint", "公告在村务公开栏张贴后，拍下张贴现场照片登记；至少张贴满本县规定天数才能撤下。", "Once the notice is on the village board, record a photo of it; it stays up at least the county's minimum days."),
     ("posting.none", "尚未登记张贴照片。", "No photo of its posting has been recorded yet."),
+    ("posting.late", "已超过发布后登记期限（天）：", "Days past the allowance after release:"),
     ("posting.photo", "张贴照片", "Photo of the posted notice"),
     ("posting.place", "张贴地点", "Where it was posted"),
     ("posting.posted_at", "张贴时间", "Posted at"),

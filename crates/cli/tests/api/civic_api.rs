@@ -1022,6 +1022,21 @@ async fn posting_evidence_over_the_api(app: Arc<TestApp>) {
         "the count on the desk"
     );
 
+    // A demo release without a photo says on its page how far past the allowance it is.
+    let cw = app.login("county_staff").await;
+    let x = &all[0];
+    let (s, page) = app
+        .get(
+            &cw,
+            &format!("/disclosure/{}", x["publication"]["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(&format!("已超过发布后登记期限（天）： {}", x["days_late"])),
+        "the page counts the days"
+    );
+
     let (s, doc) = Api::anonymous(&app).get("/api/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     for p in [

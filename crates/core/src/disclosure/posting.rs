@@ -291,6 +291,22 @@ pub async fn unposted(core: &Core, actor: &Actor, now: i64) -> AppResult<Vec<Unp
     Ok(out)
 }
 
+/// Days past the county's allowance for a released publication with no posting recorded
+/// (`None` when it has one, is not released, or is still within the allowance).
+pub async fn days_unposted(
+    core: &Core,
+    p: &Publication,
+    postings: &[Posting],
+    now: i64,
+) -> AppResult<Option<i64>> {
+    let Some(released_at) = p.released_at.filter(|_| postings.is_empty()) else {
+        return Ok(None);
+    };
+    let mut c = core.db.read.acquire().await?;
+    let settings = store::settings(&mut c, &p.county_code).await?;
+    Ok(rules::days_unposted(released_at, &settings, now))
+}
+
 /// The photo of a posting, to staff who may read its publication, checked against the
 /// digest recorded when it was stored.
 pub async fn photo(core: &Core, actor: &Actor, posting_id: &str) -> AppResult<Vec<u8>> {

@@ -165,6 +165,8 @@ struct PublicationPage<'a> {
     p: Publication,
     objections: Vec<Objection>,
     postings: Vec<Posting>,
+    /// Released without a posting photo past the county's allowance: days past it.
+    unposted_days: Option<i64>,
     can_review: bool,
     can_manage: bool,
     error: Option<String>,
@@ -180,6 +182,9 @@ async fn one(
     let a = c.actor()?;
     let (p, objections) = disc::get(&st.core, a, id).await.map_err(|e| c.err(e))?;
     let postings = posting::list(&st.core, a, id).await.map_err(|e| c.err(e))?;
+    let unposted_days = posting::days_unposted(&st.core, &p, &postings, clock::now_ms())
+        .await
+        .map_err(|e| c.err(e))?;
     let can_review = a
         .scope(Permission::DisclosureReview)
         .covers_area(&p.area_code);
@@ -194,6 +199,7 @@ async fn one(
             p,
             objections,
             postings,
+            unposted_days,
             can_review,
             can_manage,
             error,
