@@ -17,8 +17,27 @@ async fn appraisal_over_the_api_and_pages(app: Arc<TestApp>) {
     let year = i64::from(xiangzhi_core::clock::year_of(xiangzhi_core::clock::now_ms()));
     // The test's small demo village has few representatives: the registry marks up to four
     // more adults who are not cadres.
+    // The demo villager is one of them, and votes from the phone below.
+    let vuser = app.account_by_role("villager").username.clone();
+    let vperson = app.actor(&vuser).await.person_id.unwrap();
     {
         let mut c = app.core.db.write.acquire().await.unwrap();
+        // (The demo makes its villager a cadre; here another adult takes that place.)
+        sqlx::query(
+            "UPDATE persons SET is_cadre = 1 WHERE id = (SELECT id FROM persons \
+             WHERE area_code LIKE $1 || '%' AND is_cadre = 0 AND status = 'active' \
+             AND birth_date <= '1990-01-01' AND id <> $2 ORDER BY id DESC LIMIT 1)",
+        )
+        .bind(&village)
+        .bind(&vperson)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE persons SET is_cadre = 0, is_representative = 1 WHERE id = $1")
+            .bind(&vperson)
+            .execute(&mut *c)
+            .await
+            .unwrap();
         sqlx::query(
             "UPDATE persons SET is_representative = 1 WHERE id IN (SELECT id FROM persons \
              WHERE area_code LIKE $1 || '%' AND is_cadre = 0 AND status = 'active' \
@@ -107,7 +126,13 @@ async fn appraisal_over_the_api_and_pages(app: Arc<TestApp>) {
             .collect()
     };
     let half = reps.len() / 2 + 1;
-    for (rep, _) in reps.iter().take(half) {
+    let others: Vec<&String> = reps
+        .iter()
+        .map(|r| &r.0)
+        .filter(|r| **r != vperson)
+        .collect();
+    assert!(others.len() >= half);
+    for rep in others.iter().take(half) {
         let (s, v) = supervisor
             .post(
                 &format!("/api/v1/appraisals/{id}/ballots"),
@@ -119,7 +144,7 @@ async fn appraisal_over_the_api_and_pages(app: Arc<TestApp>) {
     let (s, v) = supervisor
         .post(
             &format!("/api/v1/appraisals/{id}/ballots"),
-            json!({"evaluator": reps[0].0, "grades": grades(["basic", "basic", "basic"])}),
+            json!({"evaluator": others[0], "grades": grades(["basic", "basic", "basic"])}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -160,6 +185,35 @@ async fn appraisal_over_the_api_and_pages(app: Arc<TestApp>) {
         .iter()
         .all(|s| s["incompetent"] == 0 && s["verdict"].is_null()));
 
+    // The villager finds the ballot under 我的 → 民主评议 and grades every cadre.
+    let phone = app.login(&vuser).await;
+    let (s, page) = app.get(&phone, "/me").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("href=\"/appraisals\""));
+    let (s, page) = app.get(&phone, "/appraisals").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains(&format!("/appraisals/{id}")),
+        "waiting for my ballot"
+    );
+    let (s, page) = app.get(&phone, &format!("/appraisals/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("name=\"grade_"), "the ballot form");
+    let csrf = crate::helpers::csrf_of(&page);
+    let mut form = vec![("csrf".to_string(), csrf)];
+    for (cid, _) in cadres.iter().take(3) {
+        form.push((format!("grade_{cid}"), "competent".to_string()));
+    }
+    let r = phone
+        .post(app.url(&format!("/appraisals/{id}/ballot")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&phone, &format!("/appraisals/{id}")).await;
+    assert!(page.contains("您已投票") && !page.contains("name=\"grade_"));
+
     // The pages: the list with the open form, the appraisal with the paper-ballot form.
     let web = app.login("village_supervisor").await;
     let (s, page) = app.get(&web, "/appraisals").await;
@@ -185,6 +239,12 @@ async fn appraisal_over_the_api_and_pages(app: Arc<TestApp>) {
         .clone();
     assert_eq!(chair["verdict"], "incompetent");
     assert_eq!(chair["incompetent"].as_i64().unwrap(), half as i64);
+    assert_eq!(
+        chair["competent"].as_i64().unwrap(),
+        1,
+        "the villager's ballot"
+    );
+    assert_eq!(d["appraisal"]["ballots"].as_i64().unwrap(), half as i64 + 1);
     assert_eq!(chair["terminates"], false);
     let (s, v) = supervisor
         .post(&format!("/api/v1/appraisals/{id}/close"), json!({}))
