@@ -147,7 +147,8 @@ pub enum Permission {
     DeliberationManage,
     /// Draft and release publications (村务公开), answer objections.
     DisclosureManage,
-    /// Review publications before release (村务监督委员会, R-VA-3).
+    /// Review publications before release (村务监督委员会, R-VA-3) and host the annual
+    /// 民主评议 of the village's cadres (R-SUP-4).
     DisclosureReview,
     /// Township oversight: file and review bylaws (备案), approve levy plans and award-subsidy
     /// applications, receive escalated objections.
@@ -273,6 +274,22 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The area prefixes to read for an optional `area` inside this scope: the whole scope
+    /// when no area is given, else the area's significant prefix when the scope covers it
+    /// (forbidden otherwise, like the case queues).
+    pub fn narrowed(&self, area: Option<&str>) -> AppResult<Vec<String>> {
+        match area.map(str::trim).filter(|a| !a.is_empty()) {
+            None => Ok(self.prefixes.clone()),
+            Some(a) => {
+                let p = crate::people::service::significant_prefix(a);
+                if !self.prefixes.iter().any(|s| p.starts_with(s.as_str())) {
+                    return Err(AppError::Forbidden);
+                }
+                Ok(vec![p])
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.prefixes.is_empty() && self.grids.is_empty()
     }

@@ -315,6 +315,27 @@ pub async fn put_county_settings<T: serde::Serialize>(
     Ok(())
 }
 
+/// The deepest row a paged list reads (page × per page).
+pub const MAX_PAGED_ROWS: i64 = 10_000;
+
+/// (rows to fetch per prefix, rows to skip) for `page` of `per_page`: one more row than the
+/// page is fetched to know whether another page follows.
+pub fn page_window(page: i64, per_page: i64) -> (i64, usize) {
+    let per_page = per_page.clamp(1, 200);
+    let page = page.clamp(1, MAX_PAGED_ROWS / per_page);
+    let skip = (page - 1) * per_page;
+    (skip + per_page + 1, usize::try_from(skip).unwrap_or(0))
+}
+
+/// Cut one page out of merged rows: (the page, whether more follow).
+pub fn cut_page<T>(rows: Vec<T>, skip: usize, per_page: i64) -> (Vec<T>, bool) {
+    let per_page = usize::try_from(per_page.clamp(1, 200)).unwrap_or(1);
+    let mut v: Vec<T> = rows.into_iter().skip(skip).collect();
+    let more = v.len() > per_page;
+    v.truncate(per_page);
+    (v, more)
+}
+
 /// Merge rows read once per scope prefix (prefixes may overlap): newest first by `time`,
 /// each `id` once, at most `limit`.
 pub fn merge_newest<T>(
@@ -332,6 +353,21 @@ pub fn merge_newest<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_are_cut_with_one_row_more() {
+        assert_eq!(page_window(1, 2), (3, 0));
+        assert_eq!(page_window(3, 2), (7, 4));
+        assert_eq!(page_window(0, 0), (2, 0), "clamped to page 1 of 1");
+        assert_eq!(
+            page_window(1_000_000, 200).1,
+            9_800,
+            "no deeper than MAX_PAGED_ROWS"
+        );
+        assert_eq!(cut_page(vec![1, 2, 3, 4, 5], 2, 2), (vec![3, 4], true));
+        assert_eq!(cut_page(vec![1, 2, 3, 4], 2, 2), (vec![3, 4], false));
+        assert_eq!(cut_page(Vec::<i32>::new(), 0, 2), (vec![], false));
+    }
 
     #[test]
     fn pages_of_overlapping_prefixes_merge_once_newest_first() {

@@ -110,6 +110,14 @@ impl From<sqlx::Error> for AppError {
                         field: Some("number"),
                     };
                 }
+                if msg.contains("appraisals.area_code")
+                    || constraint.contains("appraisals_village_year")
+                {
+                    return AppError::Conflict {
+                        code: "appraisal_exists",
+                        field: Some("year"),
+                    };
+                }
                 return AppError::Conflict {
                     code: "duplicate",
                     field: None,
@@ -231,6 +239,21 @@ pub const ERROR_CODES: &[&str] = &[
     "objection_window_closed",
     "objection_answered",
     "publication_pending",
+    // postings on the village board
+    "publication_not_released",
+    "posted_before_release",
+    "in_future",
+    "photo_type",
+    "display_days_not_met",
+    "posting_removed",
+    // 民主评议
+    "appraisal_exists",
+    "appraisal_closed",
+    "not_a_cadre",
+    "no_evaluators",
+    "not_an_evaluator",
+    "already_appraised",
+    "grade_every_cadre",
     // levy plans, suggestions, polls, bylaws
     "levy_above_cap",
     "levy_not_resolved",

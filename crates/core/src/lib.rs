@@ -2,6 +2,7 @@
 //! No HTTP here (see `xiangzhi-web`).
 
 pub mod accounts;
+pub mod appraisal;
 pub mod areas;
 pub mod audit;
 pub mod authz;

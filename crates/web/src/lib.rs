@@ -117,10 +117,23 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{id}/tally", post(deliberation::meeting_tally))
         .route("/meetings/{id}/votes", post(deliberation::meeting_add_vote))
         .route("/meetings/{id}/close", post(deliberation::meeting_close))
+        .route("/appraisals", get(appraisal::index).post(appraisal::open))
+        .route("/appraisals/{id}", get(appraisal::show))
+        .route("/appraisals/{id}/ballot", post(appraisal::ballot))
+        .route("/appraisals/{id}/close", post(appraisal::close))
         .route("/disclosure", get(disclosure::index).post(disclosure::create))
         .route("/disclosure/items", post(disclosure::add_item))
         .route("/disclosure/{id}", get(disclosure::show))
         .route("/disclosure/{id}/act", post(disclosure::act))
+        .route("/disclosure/{id}/postings", post(disclosure::add_posting))
+        .route(
+            "/disclosure/postings/{id}/take-down",
+            post(disclosure::take_down),
+        )
+        .route(
+            "/disclosure/postings/{id}/photo",
+            get(disclosure::posting_photo),
+        )
         .route("/public", get(public::index))
         .route("/public/", get(public::index))
         .route("/public/mine", get(public::mine))

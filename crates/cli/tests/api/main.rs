@@ -8,12 +8,14 @@
 
 mod helpers;
 
+mod appraisal;
 mod auth;
 mod basics;
 mod binary;
 
 mod browser;
 mod cases;
+mod civic_api;
 mod deliberation;
 mod import;
 mod isolation;

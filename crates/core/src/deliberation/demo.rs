@@ -146,6 +146,8 @@ pub async fn publications(
         .map(|t| t.date_naive())
         .unwrap_or_default();
     let mut total = 0;
+    // One photo of a notice board serves every demo posting of the county.
+    let (photo_key, photo) = demo_board_photo(core, county).await?;
     let mut tx = core.db.write.begin().await?;
     for (vi, (code, _name)) in villages.iter().enumerate() {
         let mut rng = StdRng::seed_from_u64(seed ^ (vi as u64).wrapping_mul(0x9e37_79b9));
@@ -248,11 +250,72 @@ pub async fn publications(
             prev = hash;
         }
         dstore::insert_publications(&mut tx, &rows).await?;
+        // Posted on the board a few hours to two days after release; every seventh village
+        // has not recorded the photos of the last six weeks (the township's unposted list).
+        let postings: Vec<dstore::Posting> = rows
+            .iter()
+            .filter_map(|p| {
+                let at = p.released_at?;
+                if vi % 7 == 3 && at > now - 42 * DAY {
+                    return None;
+                }
+                let posted = (at + i64::from(rng.gen_range(2..48u32)) * 3_600_000).min(now);
+                Some(dstore::Posting {
+                    id: clock::new_id(),
+                    publication_id: p.id.clone(),
+                    county_code: county.to_string(),
+                    area_code: code.clone(),
+                    posted_at: posted,
+                    place: "村委会公开栏".into(),
+                    lat: None,
+                    lon: None,
+                    photo_digest: photo.0.clone(),
+                    photo_size: photo.1,
+                    photo_width: photo.2,
+                    photo_height: photo.3,
+                    recorded_by: "村委会".into(),
+                    recorded_at: posted,
+                    removed_at: None,
+                    removed_by: None,
+                    removal_note: None,
+                })
+            })
+            .collect();
+        dstore::insert_postings(&mut tx, &postings, &photo_key).await?;
         dstore::put_head(&mut tx, code, county, rows.len() as i64, &prev).await?;
         total += rows.len();
     }
     tx.commit().await?;
     Ok(total)
+}
+
+/// A small photo of a notice board in the blob store for the demo postings: (key, (SM3,
+/// size, width, height)).
+async fn demo_board_photo(
+    core: &Core,
+    county: &str,
+) -> anyhow::Result<(String, (String, i64, i64, i64))> {
+    use crate::cases::attachments;
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        if (40..280).contains(&x) && (30..210).contains(&y) {
+            image::Rgb([245, 245, 235])
+        } else {
+            image::Rgb([150, 40, 40])
+        }
+    });
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    let (jpeg, w, h) = attachments::downscale(&png)?;
+    let key = format!("{}/posting-demo", county.get(..6).unwrap_or("000000"));
+    let meta = (
+        crate::crypto::sm3_hex(&jpeg),
+        i64::try_from(jpeg.len()).unwrap_or(0),
+        i64::from(w),
+        i64::from(h),
+    );
+    core.blobs.put(&key, jpeg).await?;
+    Ok((key, meta))
 }
 
 /// Hold a meeting of `body` in `village` at `at` with `present` of the roster present and

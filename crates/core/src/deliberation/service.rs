@@ -647,6 +647,24 @@ pub async fn list_matters(
     store::list_matters(&mut c, &scope.prefixes, stage, limit.clamp(1, 500)).await
 }
 
+/// One page of matters in the actor's areas (newest change first), optionally narrowed to
+/// an area inside them and to a stage.
+pub async fn page_matters(
+    core: &Core,
+    actor: &Actor,
+    stage: Option<Stage>,
+    area: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> AppResult<(Vec<Matter>, bool)> {
+    let scope = actor.require_any(Permission::DeliberationRead)?;
+    let prefixes = scope.narrowed(area)?;
+    let (fetch, skip) = crate::db::page_window(page, per_page);
+    let mut c = core.db.read.acquire().await?;
+    let rows = store::list_matters(&mut c, &prefixes, stage, fetch).await?;
+    Ok(crate::db::cut_page(rows, skip, per_page))
+}
+
 /// Whether a matter may be paid, contracted or tendered now (R-4Y2G-4). The one question
 /// the ledger and project modules ask.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -1393,6 +1411,23 @@ pub async fn list_meetings(core: &Core, actor: &Actor, limit: i64) -> AppResult<
     let scope = actor.require_any(Permission::DeliberationRead)?;
     let mut c = core.db.read.acquire().await?;
     store::list_meetings(&mut c, &scope.prefixes, limit.clamp(1, 500)).await
+}
+
+/// One page of meetings in the actor's areas (latest date first), optionally narrowed to an
+/// area inside them.
+pub async fn page_meetings(
+    core: &Core,
+    actor: &Actor,
+    area: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> AppResult<(Vec<Meeting>, bool)> {
+    let scope = actor.require_any(Permission::DeliberationRead)?;
+    let prefixes = scope.narrowed(area)?;
+    let (fetch, skip) = crate::db::page_window(page, per_page);
+    let mut c = core.db.read.acquire().await?;
+    let rows = store::list_meetings(&mut c, &prefixes, fetch).await?;
+    Ok(crate::db::cut_page(rows, skip, per_page))
 }
 
 /// Something that needs a cadre's or the township's attention.

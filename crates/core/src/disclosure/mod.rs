@@ -2,6 +2,7 @@
 //! supervisors' review before release, publications hash-chained per village with SM3, the
 //! public portal's data, villagers' objections, and overdue alerts.
 
+pub mod posting;
 pub mod rules;
 pub mod service;
 pub mod store;

@@ -72,6 +72,14 @@ pub struct Settings {
     pub township_after_days: i64,
     /// R-VA-3: release needs the supervisors' review (or its window to have passed).
     pub review_required: bool,
+    /// A released publication without photo evidence of posting on the village board this
+    /// many days after release is shown as unposted to the township (五化; CONFIG, default 3).
+    #[serde(default = "default_posting_days")]
+    pub posting_days: i64,
+}
+
+fn default_posting_days() -> i64 {
+    3
 }
 
 impl Default for Settings {
@@ -83,6 +91,7 @@ impl Default for Settings {
             display_days: 30,
             township_after_days: 10,
             review_required: true,
+            posting_days: default_posting_days(),
         }
     }
 }
@@ -220,6 +229,19 @@ pub fn personal_data(text: &str) -> Option<&'static str> {
     None
 }
 
+/// The earliest time a notice posted at `posted_at` may come down from the village board:
+/// it stays up at least the county's minimum display days (山东 §13: ≥5; default 30).
+pub fn earliest_take_down(posted_at: i64, settings: &Settings) -> i64 {
+    posted_at + settings.display_days * DAY_MS
+}
+
+/// Whole days a released publication has gone without posting evidence past the county's
+/// allowance (`posting_days` after release); `None` while it is still within it.
+pub fn days_unposted(released_at: i64, settings: &Settings, now: i64) -> Option<i64> {
+    let due = released_at + settings.posting_days * DAY_MS;
+    (now > due).then(|| (now - due) / DAY_MS)
+}
+
 /// Whether an objection filed at `now` is within the window after release.
 pub fn objection_open(released_at: i64, settings: &Settings, now: i64) -> bool {
     now >= released_at && now <= released_at + settings.objection_days * DAY_MS
@@ -292,6 +314,33 @@ mod tests {
         assert!(!demand_met(99, 1000, 0, 30));
         assert!(demand_met(0, 1000, 6, 30));
         assert!(!demand_met(0, 1000, 5, 30));
+    }
+
+    #[test]
+    fn a_posting_stays_up_the_minimum_days() {
+        let s = Settings {
+            display_days: 7,
+            ..Settings::default()
+        };
+        let day = 86_400_000;
+        assert_eq!(earliest_take_down(1000, &s), 1000 + 7 * day);
+        assert!(earliest_take_down(0, &Settings::default()) >= 5 * day);
+    }
+
+    #[test]
+    fn unposted_counts_from_the_allowance() {
+        let s = Settings::default();
+        let day = 86_400_000;
+        assert_eq!(days_unposted(0, &s, 3 * day), None, "on the last day");
+        assert_eq!(days_unposted(0, &s, 3 * day + 1), Some(0));
+        assert_eq!(days_unposted(0, &s, 5 * day + 1), Some(2));
+        // Settings kept before the field existed read with the default.
+        let old: Settings = serde_json::from_str(
+            r#"{"review_days":5,"objection_days":5,"answer_days":5,"display_days":30,
+                "township_after_days":10,"review_required":true}"#,
+        )
+        .unwrap();
+        assert_eq!(old.posting_days, 3);
     }
 
     #[test]

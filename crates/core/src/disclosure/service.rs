@@ -908,6 +908,28 @@ pub async fn list(
     ))
 }
 
+/// One page of publications in the actor's areas (latest change first), optionally narrowed
+/// to an area inside them and to a status.
+pub async fn page(
+    core: &Core,
+    actor: &Actor,
+    status: &str,
+    area: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> AppResult<(Vec<Publication>, bool)> {
+    let scope = actor.require_any(Permission::DeliberationRead)?;
+    let prefixes = scope.narrowed(area)?;
+    let (fetch, skip) = crate::db::page_window(page, per_page);
+    let mut c = core.db.read.acquire().await?;
+    let mut out = Vec::new();
+    for p in &prefixes {
+        out.extend(store::list(&mut c, p, status, fetch).await?);
+    }
+    let rows = crate::db::merge_newest(out, |p| p.updated_at, |p| p.id.as_str(), fetch);
+    Ok(crate::db::cut_page(rows, skip, per_page))
+}
+
 /// A publication with its objections, for staff.
 pub async fn get(core: &Core, actor: &Actor, id: &str) -> AppResult<(Publication, Vec<Objection>)> {
     let mut c = core.db.read.acquire().await?;
@@ -931,6 +953,7 @@ pub async fn save_settings(core: &Core, actor: &Actor, county: &str, s: Settings
         || s.answer_days < 1
         || s.display_days < 5
         || s.township_after_days < 1
+        || s.posting_days < 1
     {
         return Err(AppError::field("settings", "invalid"));
     }

@@ -655,6 +655,7 @@ pub async fn village_counts(
 pub async fn clear_county(conn: &mut AnyConnection, county: &str) -> AppResult<()> {
     for sql in [
         "DELETE FROM objections WHERE county_code = $1",
+        "DELETE FROM publication_postings WHERE county_code = $1",
         "DELETE FROM publications WHERE county_code = $1",
         "DELETE FROM publication_heads WHERE county_code = $1",
     ] {
@@ -690,4 +691,196 @@ pub async fn draft_pending(conn: &mut AnyConnection, source_id: &str) -> AppResu
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.is_some())
+}
+
+/// Photo evidence that a released publication was posted on the village board.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Posting {
+    pub id: String,
+    pub publication_id: String,
+    pub county_code: String,
+    pub area_code: String,
+    pub posted_at: i64,
+    /// Where on the village it was posted (`村委会公开栏` …).
+    pub place: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub photo_digest: String,
+    pub photo_size: i64,
+    pub photo_width: i64,
+    pub photo_height: i64,
+    pub recorded_by: String,
+    pub recorded_at: i64,
+    pub removed_at: Option<i64>,
+    pub removed_by: Option<String>,
+    pub removal_note: Option<String>,
+}
+
+const POSTING_COLS: &str = "id, publication_id, county_code, area_code, posted_at, place, lat, \
+    lon, photo_digest, photo_size, photo_width, photo_height, recorded_by, recorded_at, \
+    removed_at, removed_by, removal_note, photo_key";
+
+fn row_to_posting(r: &sqlx::any::AnyRow) -> Result<Posting, sqlx::Error> {
+    Ok(Posting {
+        id: r.try_get(0)?,
+        publication_id: r.try_get(1)?,
+        county_code: r.try_get(2)?,
+        area_code: r.try_get(3)?,
+        posted_at: r.try_get(4)?,
+        place: r.try_get(5)?,
+        lat: r.try_get(6)?,
+        lon: r.try_get(7)?,
+        photo_digest: r.try_get(8)?,
+        photo_size: r.try_get(9)?,
+        photo_width: r.try_get(10)?,
+        photo_height: r.try_get(11)?,
+        recorded_by: r.try_get(12)?,
+        recorded_at: r.try_get(13)?,
+        removed_at: r.try_get(14)?,
+        removed_by: r.try_get(15)?,
+        removal_note: r.try_get(16)?,
+    })
+}
+
+pub async fn insert_posting(
+    conn: &mut AnyConnection,
+    p: &Posting,
+    photo_key: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO publication_postings (id, publication_id, county_code, area_code, posted_at, \
+         place, lat, lon, photo_key, photo_digest, photo_size, photo_width, photo_height, \
+         recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(&p.id)
+    .bind(&p.publication_id)
+    .bind(&p.county_code)
+    .bind(&p.area_code)
+    .bind(p.posted_at)
+    .bind(&p.place)
+    .bind(p.lat)
+    .bind(p.lon)
+    .bind(photo_key)
+    .bind(&p.photo_digest)
+    .bind(p.photo_size)
+    .bind(p.photo_width)
+    .bind(p.photo_height)
+    .bind(&p.recorded_by)
+    .bind(p.recorded_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Many postings sharing one photo (the demo history), in multi-row statements.
+pub async fn insert_postings(
+    conn: &mut AnyConnection,
+    ps: &[Posting],
+    photo_key: &str,
+) -> AppResult<()> {
+    let backend = crate::db::backend_of(conn);
+    for chunk in crate::db::fixed_chunks(ps) {
+        let sql = format!(
+            "INSERT INTO publication_postings (id, publication_id, county_code, area_code, \
+             posted_at, place, lat, lon, photo_key, photo_digest, photo_size, photo_width, \
+             photo_height, recorded_by, recorded_at) VALUES {}",
+            crate::db::values_list(backend, chunk.len(), 15, "")
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(&p.id)
+                .bind(&p.publication_id)
+                .bind(&p.county_code)
+                .bind(&p.area_code)
+                .bind(p.posted_at)
+                .bind(&p.place)
+                .bind(p.lat)
+                .bind(p.lon)
+                .bind(photo_key)
+                .bind(&p.photo_digest)
+                .bind(p.photo_size)
+                .bind(p.photo_width)
+                .bind(p.photo_height)
+                .bind(&p.recorded_by)
+                .bind(p.recorded_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A posting with the blob-store key of its photo.
+pub async fn get_posting(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> AppResult<Option<(Posting, String)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {POSTING_COLS} FROM publication_postings WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row
+        .as_ref()
+        .map(|r| Ok::<_, sqlx::Error>((row_to_posting(r)?, r.try_get(17)?)))
+        .transpose()?)
+}
+
+/// The postings of a publication, in the order they went up.
+pub async fn postings_of(conn: &mut AnyConnection, publication: &str) -> AppResult<Vec<Posting>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {POSTING_COLS} FROM publication_postings WHERE publication_id = $1 \
+         ORDER BY posted_at, id"
+    ))
+    .bind(publication)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(row_to_posting).collect::<Result<_, _>>()?)
+}
+
+/// Record that a posting came down; 0 rows when it already had.
+pub async fn mark_removed(
+    conn: &mut AnyConnection,
+    id: &str,
+    removed_at: i64,
+    by: &str,
+    note: &str,
+) -> AppResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE publication_postings SET removed_at = $2, removed_by = $3, removal_note = $4 \
+         WHERE id = $1 AND removed_at IS NULL",
+    )
+    .bind(id)
+    .bind(removed_at)
+    .bind(by)
+    .bind(note)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Released publications of `county` under `prefix`, released at or before `released_by`,
+/// with no posting recorded at all (oldest release first).
+pub async fn unposted(
+    conn: &mut AnyConnection,
+    county: &str,
+    prefix: &str,
+    released_by: i64,
+    limit: i64,
+) -> AppResult<Vec<Publication>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PUB_COLS} FROM publications p WHERE p.county_code = $1 \
+         AND p.area_code LIKE $2 || '%' AND p.status = 'released' AND p.released_at <= $3 \
+         AND NOT EXISTS (SELECT 1 FROM publication_postings x WHERE x.publication_id = p.id) \
+         ORDER BY p.released_at, p.id LIMIT $4"
+    ))
+    .bind(county)
+    .bind(prefix)
+    .bind(released_by)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(row_to_pub).collect::<Result<_, _>>()?)
 }

@@ -5,10 +5,13 @@
 //! (see [`crate::error::WebError`]); bodies and queries that fail to parse give the same shape.
 
 pub mod accounts;
+pub mod appraisal;
 pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod decisions;
+pub mod disclosure;
 pub mod households;
 pub mod openapi;
 pub mod people;
@@ -88,6 +91,38 @@ api_routes! {
     post "/api/v1/tips" => cases::submit_tip,
     get "/api/v1/tips/status" => cases::tip_status,
     get "/api/v1/tips/{id}" => cases::read_tip,
+    get "/api/v1/matters" => decisions::list_matters,
+    post "/api/v1/matters" => decisions::create_matter,
+    get "/api/v1/matters/{id}" => decisions::get_matter,
+    post "/api/v1/matters/{id}/actions" => decisions::act_on_matter,
+    get "/api/v1/meetings" => decisions::list_meetings,
+    post "/api/v1/meetings" => decisions::create_meeting,
+    get "/api/v1/meetings/{id}" => decisions::get_meeting,
+    post "/api/v1/meetings/{id}/convene" => decisions::convene,
+    post "/api/v1/meetings/{id}/attendance" => decisions::attendance,
+    post "/api/v1/meetings/{id}/votes" => decisions::add_vote,
+    post "/api/v1/meetings/{id}/close" => decisions::close,
+    post "/api/v1/votes/{id}/ballots" => decisions::cast,
+    post "/api/v1/votes/{id}/tally" => decisions::tally,
+    get "/api/v1/publications" => disclosure::list,
+    post "/api/v1/publications" => disclosure::draft,
+    get "/api/v1/publications/unposted" => disclosure::unposted,
+    get "/api/v1/publications/{id}" => disclosure::get,
+    post "/api/v1/publications/{id}/postings" => disclosure::add_posting,
+    post "/api/v1/postings/{id}/take-down" => disclosure::take_down,
+    get "/api/v1/postings/{id}/photo" => disclosure::posting_photo,
+    post "/api/v1/publications/{id}/review" => disclosure::review,
+    post "/api/v1/publications/{id}/revise" => disclosure::revise,
+    post "/api/v1/publications/{id}/release" => disclosure::release,
+    post "/api/v1/publications/{id}/objections" => disclosure::object,
+    post "/api/v1/objections/{id}/answer" => disclosure::answer,
+    get "/api/v1/appraisals" => appraisal::list,
+    post "/api/v1/appraisals" => appraisal::open,
+    get "/api/v1/appraisals/{id}" => appraisal::get,
+    post "/api/v1/appraisals/{id}/ballots" => appraisal::cast,
+    post "/api/v1/appraisals/{id}/close" => appraisal::close,
+    get "/api/v1/public/villages/{code}/publications" => disclosure::public_village,
+    get "/api/v1/public/publications/{id}" => disclosure::public_publication,
 }
 
 /// The error body of every failed API call.

@@ -35,6 +35,9 @@ use crate::state::AppState;
         (name = "accounts", description = "Villager self-registration and its confirmation"),
         (name = "cases", description = "Cases: the catalogue, raising, queues, transitions, mediation, attachments, indicators, the inbox"),
         (name = "tips", description = "Confidential tips (扫黑除恶 线索)"),
+        (name = "decisions", description = "Village decisions (四议两公开): matters, meetings, attendance, ballots, tallies; 民主评议 of the cadres"),
+        (name = "disclosure", description = "村务公开: drafts, the supervisors' review, release, objections, photo evidence of posting"),
+        (name = "public", description = "Released publications of a village, without login"),
         (name = "meta", description = "This document"),
     )
 )]

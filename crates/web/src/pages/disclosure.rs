@@ -6,12 +6,13 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use xiangzhi_core::authz::Permission;
+use xiangzhi_core::disclosure::posting::{self, NewPosting, Unposted};
 use xiangzhi_core::disclosure::rules::Item;
 use xiangzhi_core::disclosure::service::{self as disc, NewPublication, Overdue};
-use xiangzhi_core::disclosure::store::{Objection, Publication};
+use xiangzhi_core::disclosure::store::{Objection, Posting, Publication};
 use xiangzhi_core::{clock, AppError};
 
-use super::cases::error_text;
+use super::cases::{error_text, local_ms};
 use super::deliberation::DoneQuery;
 use super::render;
 use crate::ctx::Ctx;
@@ -42,6 +43,7 @@ struct DisclosurePage<'a> {
     drafts: Vec<Publication>,
     released: Vec<Publication>,
     overdue: Vec<Overdue>,
+    unposted: Vec<Unposted>,
     items: Vec<Item>,
     village: String,
     form: DraftForm,
@@ -81,6 +83,9 @@ async fn page(
     let overdue = disc::overdue(&st.core, a, now)
         .await
         .map_err(|e| c.err(e))?;
+    let unposted = posting::unposted(&st.core, a, now)
+        .await
+        .map_err(|e| c.err(e))?;
     // The village whose catalogue is shown: the user's own village, if they have one.
     let village = a
         .grants
@@ -104,6 +109,7 @@ async fn page(
             drafts,
             released: released.into_iter().take(50).collect(),
             overdue,
+            unposted,
             items,
             village,
             form,
@@ -158,6 +164,9 @@ struct PublicationPage<'a> {
     flash: Option<String>,
     p: Publication,
     objections: Vec<Objection>,
+    postings: Vec<Posting>,
+    /// Released without a posting photo past the county's allowance: days past it.
+    unposted_days: Option<i64>,
     can_review: bool,
     can_manage: bool,
     error: Option<String>,
@@ -172,6 +181,10 @@ async fn one(
 ) -> Result<Response, WebError> {
     let a = c.actor()?;
     let (p, objections) = disc::get(&st.core, a, id).await.map_err(|e| c.err(e))?;
+    let postings = posting::list(&st.core, a, id).await.map_err(|e| c.err(e))?;
+    let unposted_days = posting::days_unposted(&st.core, &p, &postings, clock::now_ms())
+        .await
+        .map_err(|e| c.err(e))?;
     let can_review = a
         .scope(Permission::DisclosureReview)
         .covers_area(&p.area_code);
@@ -185,6 +198,8 @@ async fn one(
             flash,
             p,
             objections,
+            postings,
+            unposted_days,
             can_review,
             can_manage,
             error,
@@ -321,4 +336,150 @@ pub async fn add_item(
         }
         Err(e) => Err(c.err(e)),
     }
+}
+
+/// POST `/disclosure/{id}/postings`: a photo of the released notice on the village board
+/// (multipart: `csrf`, `place`, `posted_at` as `datetime-local`, optional `lat`/`lon`,
+/// `photo`).
+pub async fn add_posting(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let mut csrf = String::new();
+    let mut n = NewPosting::default();
+    let (mut posted_at, mut lat, mut lon) = (String::new(), String::new(), String::new());
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|_| c.err(AppError::field("photo", "upload_too_large")))?
+    {
+        match field.name().unwrap_or("") {
+            "photo" => {
+                n.photo_name = field.file_name().unwrap_or("").to_string();
+                n.photo = field
+                    .bytes()
+                    .await
+                    .map_err(|_| c.err(AppError::field("photo", "upload_too_large")))?
+                    .to_vec();
+            }
+            name => {
+                let name = name.to_string();
+                let v = field.text().await.unwrap_or_default();
+                match name.as_str() {
+                    "csrf" => csrf = v,
+                    "place" => n.place = v,
+                    "posted_at" => posted_at = v,
+                    "lat" => lat = v,
+                    "lon" => lon = v,
+                    _ => {}
+                }
+            }
+        }
+    }
+    c.check_csrf(&csrf)?;
+    let r = match parse_posting_fields(&posted_at, &lat, &lon) {
+        Ok((t, la, lo)) => {
+            n.posted_at = t;
+            n.lat = la;
+            n.lon = lo;
+            posting::record(&st.core, a, &id, n, clock::now_ms())
+                .await
+                .map(|_| ())
+        }
+        Err(e) => Err(e),
+    };
+    posting_done(&st, &c, &id, r).await
+}
+
+/// When it was posted, latitude, longitude: each optional.
+type TimeAndPosition = (Option<i64>, Option<f64>, Option<f64>);
+
+/// The optional time and position typed on the posting form.
+fn parse_posting_fields(
+    posted_at: &str,
+    lat: &str,
+    lon: &str,
+) -> Result<TimeAndPosition, AppError> {
+    let t = match posted_at.trim() {
+        "" => None,
+        s => Some(local_ms(s).ok_or_else(|| AppError::field("posted_at", "invalid"))?),
+    };
+    let num = |s: &str| -> Result<Option<f64>, AppError> {
+        match s.trim() {
+            "" => Ok(None),
+            s => s
+                .parse::<f64>()
+                .map(Some)
+                .map_err(|_| AppError::field("lat", "invalid")),
+        }
+    };
+    Ok((t, num(lat)?, num(lon)?))
+}
+
+async fn posting_done(
+    st: &AppState,
+    c: &Ctx,
+    publication: &str,
+    r: Result<(), AppError>,
+) -> Result<Response, WebError> {
+    match r {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/disclosure/{publication}?done=1#postings")).into_response())
+        }
+        Err(e) if refusable(&e) => {
+            let msg = error_text(c, &e);
+            let mut resp = one(st, c, publication, None, Some(msg)).await?;
+            *resp.status_mut() = status_of(&e);
+            Ok(resp)
+        }
+        Err(e) => Err(c.err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TakeDownForm {
+    pub csrf: String,
+    pub publication_id: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// POST `/disclosure/postings/{id}/take-down`: the notice came down from the board (refused
+/// before the county's minimum display days).
+pub async fn take_down(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<TakeDownForm>,
+) -> Result<Response, WebError> {
+    c.check_csrf(&f.csrf)?;
+    let a = c.actor()?;
+    let now = clock::now_ms();
+    let r = posting::take_down(&st.core, a, &id, None, &f.note, now)
+        .await
+        .map(|_| ());
+    posting_done(&st, &c, &f.publication_id, r).await
+}
+
+/// GET `/disclosure/postings/{id}/photo`: the photo, to staff who may read the publication.
+pub async fn posting_photo(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let bytes = posting::photo(&st.core, a, &id)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+            (axum::http::header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        bytes,
+    )
+        .into_response())
 }

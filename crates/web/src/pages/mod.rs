@@ -1,6 +1,7 @@
 //! Server-rendered pages. Every handler: context → authorise (in the service) → render.
 
 pub mod admin;
+pub mod appraisal;
 pub mod areas;
 pub mod auth;
 pub mod cases;
