@@ -14,6 +14,7 @@ pub mod demo;
 pub mod disclosure;
 pub mod error;
 pub mod levy;
+pub mod outbound;
 pub mod people;
 pub mod tabular;
 pub mod voice;
