@@ -14,7 +14,7 @@ use crate::areas::AreaLevel;
 use crate::audit::{self, Entry};
 use crate::authz::{Actor, Permission};
 use crate::cases::store::NotificationRow;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::{clock, Core};
 
 /// Users digested per run.
@@ -46,6 +46,17 @@ pub async fn preferences(core: &Core, actor: &Actor) -> AppResult<Vec<Preference
         .collect())
 }
 
+/// Whether texts can reach the actor at all: an active account whose registry record has
+/// a phone.
+pub async fn reachable_by_text(core: &Core, actor: &Actor) -> AppResult<bool> {
+    if actor.user_id.is_empty() {
+        return Ok(false);
+    }
+    Ok(store::contact(&core.db, &actor.user_id)
+        .await?
+        .is_some_and(|c| c.active && c.person_with_phone.is_some()))
+}
+
 /// Choose how a channel reaches the actor.
 pub async fn set_preference(
     core: &Core,
@@ -54,21 +65,50 @@ pub async fn set_preference(
     mode: &str,
     now: i64,
 ) -> AppResult<Vec<Preference>> {
+    set_preferences(core, actor, &[(channel, mode)], now).await
+}
+
+/// Choose how several channels reach the actor: every choice is checked first (each bad
+/// one named by its field), then all are saved in one transaction with one audit record.
+pub async fn set_preferences(
+    core: &Core,
+    actor: &Actor,
+    choices: &[(&str, &str)],
+    now: i64,
+) -> AppResult<Vec<Preference>> {
     if actor.user_id.is_empty() {
         return Err(AppError::Forbidden);
     }
-    let ch = Channel::parse(channel).ok_or_else(|| AppError::field("channel", "invalid"))?;
-    let m = Mode::parse(mode).ok_or_else(|| AppError::field("mode", "invalid"))?;
+    let mut errors = Vec::new();
+    let mut parsed = Vec::new();
+    for (channel, mode) in choices {
+        let ch = Channel::parse(channel);
+        let m = Mode::parse(mode);
+        match (ch, m) {
+            (Some(ch), Some(m)) => parsed.push((ch, m)),
+            (None, _) => errors.push(FieldError::new("channel", "invalid")),
+            (Some(_), None) => errors.push(FieldError::new("mode", "invalid")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if parsed.is_empty() {
+        return preferences(core, actor).await;
+    }
     let mut tx = core.db.write.begin().await?;
-    store::put_pref(&mut tx, &actor.user_id, ch.as_str(), m.as_str(), now).await?;
+    for (ch, m) in &parsed {
+        store::put_pref(&mut tx, &actor.user_id, ch.as_str(), m.as_str(), now).await?;
+    }
+    let detail = parsed
+        .iter()
+        .map(|(ch, m)| format!("{} = {}", ch.as_str(), m.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
     audit::record(
         &mut tx,
         actor,
-        Entry::new("notification_prefs.set", "user", &actor.user_id).detail(format!(
-            "{} = {}",
-            ch.as_str(),
-            m.as_str()
-        )),
+        Entry::new("notification_prefs.set", "user", &actor.user_id).detail(detail),
     )
     .await?;
     tx.commit().await?;

@@ -1,6 +1,6 @@
 //! Signed outgoing webhooks for county integrations (a 12345 hotline, a city platform).
 //!
-//! * County staff who keep the catalogue register a subscription: an `http://` URL and the
+//! * County staff (or the system administrator) register a subscription: an `http://` URL and the
 //!   event kinds wanted. A secret is generated, shown once and stored encrypted (SM4-GCM,
 //!   bound to the row). Create, disable, enable and rotate are audited.
 //! * [`dispatch`] walks the case timeline after a stored cursor, per county, and writes one
@@ -52,9 +52,9 @@ fn aad_secret(id: &str) -> Vec<u8> {
     format!("webhook:{id}:secret").into_bytes()
 }
 
-/// County staff who keep the catalogue, at the county (or the system).
+/// County staff or the system administrator, at the county (or the system).
 fn require_county(actor: &Actor, county: &str) -> AppResult<()> {
-    actor.require_at_level(Permission::CaseCatalogue, county, AreaLevel::County)
+    actor.require_at_level(Permission::WebhooksManage, county, AreaLevel::County)
 }
 
 /// The county an actor manages integrations of (their first county grant that allows it).
@@ -64,7 +64,7 @@ pub fn county_of(actor: &Actor) -> Option<String> {
         .iter()
         .find(|g| {
             g.area_level == AreaLevel::County
-                && crate::authz::role_permits(g.role, Permission::CaseCatalogue)
+                && crate::authz::role_permits(g.role, Permission::WebhooksManage)
         })
         .map(|g| g.area_code.clone())
 }
