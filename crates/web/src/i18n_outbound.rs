@@ -1,0 +1,92 @@
+//! Texts of outgoing notifications — the county's webhook page and the user's notification
+//! preferences — in zh-CN and English, kept beside the main table in `i18n.rs` and looked up
+//! with it.
+
+/// (key, zh-CN, en)
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("nav.webhooks", "数据推送", "Webhooks"),
+    ("nav.me", "我的设置", "My settings"),
+    // The county's webhook page
+    ("wh.title", "数据推送（Webhook）", "Outgoing webhooks"),
+    ("wh.lead", "案件有新进展时，系统把事件签名后推送到对接平台（如 12345 热线）。推送内容只有案件编号、类型、区划和状态，不含姓名、证件号、电话和文字内容；保密类事项和举报线索不推送。", "When a case moves, a signed event is POSTed to the integrations registered here (a 12345 hotline, a city platform). Events carry case numbers, types, areas and states only — never names, ID numbers, phones or free text; confidential case types and tips are never sent."),
+    ("wh.subscriptions", "推送地址", "Subscriptions"),
+    ("wh.empty", "还没有推送地址。在下面登记第一个。", "No subscriptions yet. Register the first one below."),
+    ("wh.name", "对接平台名称", "Integration name"),
+    ("wh.url", "接收地址", "Receiver URL"),
+    ("wh.url_hint", "以 http:// 开头，例如 http://10.0.0.8:8000/xiangzhi。https 地址请经本机的 TLS 转发。", "Starting with http://, e.g. http://10.0.0.8:8000/xiangzhi. Reach an https address through a local TLS relay."),
+    ("wh.kinds", "推送的事件", "Events sent"),
+    ("wh.kind.case.created", "新案件", "Case raised"),
+    ("wh.kind.case.state_changed", "状态变化", "State changed"),
+    ("wh.kind.case.escalated", "上报", "Escalated"),
+    ("wh.kind.case.closed", "结案", "Closed"),
+    ("wh.state", "状态", "State"),
+    ("wh.active", "推送中", "Active"),
+    ("wh.inactive", "已停用", "Switched off"),
+    ("wh.create", "登记推送地址", "Register"),
+    ("wh.new", "登记新的推送地址", "Register a receiver"),
+    ("wh.disable", "停用", "Switch off"),
+    ("wh.enable", "启用", "Switch on"),
+    ("wh.enable_hint", "重新启用后只推送此后的事件。", "Switched on again, it receives events from that moment only."),
+    ("wh.rotate", "更换密钥", "New secret"),
+    ("wh.secret_title", "签名密钥（只显示这一次）", "Signing secret (shown this once)"),
+    ("wh.secret_hint", "请立即复制并交给对接平台，关闭页面后无法再查看；忘记了只能更换。对方用它核对每次推送的 X-Xiangzhi-Signature 签名（HMAC-SM3）。", "Copy it to the integration now: it cannot be shown again, only replaced. The receiver checks the X-Xiangzhi-Signature header of every request with it (HMAC-SM3)."),
+    ("wh.failed", "推送失败的记录", "Failed deliveries"),
+    ("wh.failed_hint", "失败后 1 分钟、5 分钟、30 分钟、2 小时、12 小时各重试一次，六次都失败就停止，需要手工重新推送。", "A failed delivery is retried after 1 min, 5 min, 30 min, 2 h and 12 h; after six failures it stops until someone redelivers it."),
+    ("wh.failed_empty", "没有推送失败的记录。", "No failed deliveries."),
+    ("wh.recent", "最近的推送", "Recent deliveries"),
+    ("wh.recent_empty", "还没有推送记录。", "Nothing delivered yet."),
+    ("wh.event", "事件", "Event"),
+    ("wh.case", "案件编号", "Case number"),
+    ("wh.attempts", "尝试次数", "Attempts"),
+    ("wh.last_error", "最近一次错误", "Last error"),
+    ("wh.next_at", "下次重试", "Next attempt"),
+    ("wh.time", "时间", "Time"),
+    ("wh.redeliver", "重新推送", "Redeliver"),
+    ("wh.status.pending", "等待推送", "Pending"),
+    ("wh.status.delivered", "已送达", "Delivered"),
+    ("wh.status.dead", "已停止", "Stopped"),
+    ("wh.done.created", "推送地址已登记。", "The receiver is registered."),
+    ("wh.done.disabled", "已停用，未送出的推送会等待。", "Switched off; what is queued waits."),
+    ("wh.done.enabled", "已启用。", "Switched on."),
+    ("wh.done.rotated", "密钥已更换，此后的推送都用新密钥签名。", "The secret is replaced; every request from now on is signed with the new one."),
+    ("wh.done.redelivered", "已重新排队推送。", "Queued again for delivery."),
+    // Notification preferences
+    ("np.title", "消息提醒", "Notifications"),
+    ("np.lead", "系统消息都在站内“消息”里。这里选择要不要另外发短信，以及怎么发。", "Every notice is in your inbox. Choose here whether text messages are sent as well, and how."),
+    ("np.channel.sms.notices", "工作提醒短信（新案件、上报、审核等）", "Texts about work notices (new cases, escalations, reviews …)"),
+    ("np.channel.sms.case_updates", "我反映的事项有进展时发短信", "Texts when a case I raised moves on"),
+    ("np.mode.immediate", "立即发送", "At once"),
+    ("np.mode.digest", "每天汇总一条", "One daily digest"),
+    ("np.mode.off", "不发短信", "No texts"),
+    ("np.default", "（默认）", "(default)"),
+    ("np.emergency_hint", "紧急求助不会攒到每日汇总里；值班期间无论怎么选都会收到。", "Emergencies are never held for the digest, and whoever is on duty gets them whatever they chose."),
+    ("np.no_phone", "户籍信息里没有您的手机号，暂时收不到短信。", "The registry has no mobile number for you, so no texts can reach you yet."),
+    ("np.save", "保存提醒设置", "Save notification settings"),
+    ("np.saved", "提醒设置已保存", "Notification settings saved"),
+    ("note.digest", "每日汇总：未读消息", "Daily digest: unread notices"),
+    // Field labels of errors
+    ("field.url", "接收地址", "Receiver URL"),
+    ("field.kinds", "推送的事件", "Events sent"),
+    ("field.channel", "提醒方式", "Channel"),
+    ("field.mode", "发送方式", "Mode"),
+    ("field.digest_hour", "每日汇总时间", "Digest hour"),
+];
+
+/// Messages of error codes: (code, zh-CN, en).
+pub const ERRORS: &[(&str, &str, &str)] = &[
+    (
+        "https_unsupported",
+        "暂不支持 https 地址，请经本机的 TLS 转发，填 http:// 地址。",
+        "https addresses are not supported; use an http:// address through a local TLS relay.",
+    ),
+    (
+        "event_kind_unknown",
+        "没有这种事件，请从列表中选择。",
+        "There is no such event; choose from the list.",
+    ),
+    (
+        "delivery_not_dead",
+        "这条推送没有停止，不需要重新推送。",
+        "This delivery has not stopped; there is nothing to redeliver.",
+    ),
+];
