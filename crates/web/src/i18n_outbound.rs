@@ -49,6 +49,10 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("wh.done.disabled", "已停用，未送出的推送会等待。", "Switched off; what is queued waits."),
     ("wh.done.enabled", "已启用。", "Switched on."),
     ("wh.done.rotated", "密钥已更换，此后的推送都用新密钥签名。", "The secret is replaced; every request from now on is signed with the new one."),
+    ("wh.digest_title", "每日汇总时间", "Time of the daily digest"),
+    ("wh.digest_hint", "选择“每天汇总一条”的干部和村民，每天在这个时间（北京时间）收到一条汇总：站内一条消息，再加一条短信。", "Staff and villagers who take a daily digest get it at this hour (China Standard Time): one inbox entry and one text."),
+    ("wh.digest_save", "保存汇总时间", "Save the digest time"),
+    ("wh.done.digest", "每日汇总时间已保存。", "The digest time is saved."),
     ("wh.done.redelivered", "已重新排队推送。", "Queued again for delivery."),
     // Notification preferences
     ("np.title", "消息提醒", "Notifications"),

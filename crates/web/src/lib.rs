@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/attachments", post(cases::attach))
         .route("/attachments/{id}", get(cases::attachment))
         .route("/webhooks", get(outbound::index).post(outbound::create))
+        .route("/webhooks/digest", post(outbound::save_digest_hour))
         .route("/webhooks/{id}/act", post(outbound::act))
         .route("/webhooks/deliveries/{id}/redeliver", post(outbound::redeliver))
         .route("/matters", get(deliberation::matters).post(deliberation::matter_create))

@@ -525,6 +525,24 @@ async fn county_manages_webhooks_on_the_page(app: Arc<TestApp>) {
     let (_, page) = app.get(&staff, "/webhooks?done=disabled").await;
     assert!(page.contains("已停用"));
     assert_eq!(app.count("webhook_subscriptions", "active = 0").await, 1);
+    // The county's digest hour: a bad one is refused with the field named.
+    let r = staff
+        .post(app.url("/webhooks/digest"))
+        .form(&[("csrf", csrf.as_str()), ("digest_hour", "24")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("每日汇总时间：格式不对"));
+    let r = staff
+        .post(app.url("/webhooks/digest"))
+        .form(&[("csrf", csrf.as_str()), ("digest_hour", "7")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&staff, "/webhooks?done=digest").await;
+    assert!(page.contains("<option value=\"7\" selected>"), "{page}");
     // A village cadre has no such page.
     let c = app.login("village_cadre").await;
     let (status, _) = app.get(&c, "/webhooks").await;

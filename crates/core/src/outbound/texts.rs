@@ -174,10 +174,8 @@ pub async fn dispatch_notices(core: &Core, now: i64) -> AppResult<usize> {
             }
             _ => continue,
         };
-        let number = match &n.case_id {
-            Some(_) => Some(n.body.as_str()),
-            None => None,
-        };
+        // The body of a notice about a case is its number.
+        let number = n.case_id.as_ref().map(|_| n.body.as_str());
         for u in users {
             let Some(c) = people.contact(core, &u).await? else {
                 continue;

@@ -51,6 +51,9 @@ struct WebhooksPage<'a> {
     /// (subscription name, secret): shown this once, after creating or rotating.
     secret: Option<(String, String)>,
     draft: Draft,
+    /// The hours of the day with the county's digest hour selected; empty when the user may
+    /// not change it (only staff who keep the county's catalogue may).
+    digest_hours: Vec<(u32, bool)>,
 }
 
 #[derive(Deserialize)]
@@ -60,7 +63,14 @@ pub struct DoneQuery {
 }
 
 fn flash(c: &Ctx, done: &str) -> Option<String> {
-    const KNOWN: &[&str] = &["created", "disabled", "enabled", "rotated", "redelivered"];
+    const KNOWN: &[&str] = &[
+        "created",
+        "disabled",
+        "enabled",
+        "rotated",
+        "redelivered",
+        "digest",
+    ];
     KNOWN
         .contains(&done)
         .then(|| c.t(&format!("wh.done.{done}")).to_string())
@@ -93,6 +103,14 @@ async fn page(
         .cloned()
         .collect();
     let recent = recent.into_iter().take(20).collect();
+    let digest_hours = if c.can(Permission::CaseCatalogue) {
+        let s = digest::settings(&st.core, a, &county)
+            .await
+            .map_err(|e| c.err(e))?;
+        (0..24).map(|h| (h, h == s.digest_hour)).collect()
+    } else {
+        Vec::new()
+    };
     let mut r = render(
         c,
         WebhooksPage {
@@ -104,6 +122,7 @@ async fn page(
             recent,
             secret,
             draft,
+            digest_hours,
         },
     );
     // The page may hold a secret: never keep it in a cache.
@@ -248,6 +267,39 @@ pub async fn redeliver(
     c.check_csrf(&f.csrf)?;
     match webhooks::redeliver(&st.core, a, &id, clock::now_ms()).await {
         Ok(()) => Ok(Redirect::to("/webhooks?done=redelivered").into_response()),
+        Err(e) => refused(&st, &c, e, Draft::fresh()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DigestForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub digest_hour: String,
+}
+
+/// POST `/webhooks/digest`: the hour (China Standard Time) of the county's daily digest.
+pub async fn save_digest_hour(
+    State(st): State<AppState>,
+    c: Ctx,
+    Form(f): Form<DigestForm>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    c.check_csrf(&f.csrf)?;
+    let county = county(&c)?;
+    let Ok(hour) = f.digest_hour.trim().parse::<u32>() else {
+        return refused(
+            &st,
+            &c,
+            AppError::field("digest_hour", "invalid"),
+            Draft::fresh(),
+        )
+        .await;
+    };
+    let s = rules::OutboundSettings { digest_hour: hour };
+    match digest::save_settings(&st.core, a, &county, s, clock::now_ms()).await {
+        Ok(_) => Ok(Redirect::to("/webhooks?done=digest").into_response()),
         Err(e) => refused(&st, &c, e, Draft::fresh()).await,
     }
 }
