@@ -230,6 +230,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
         let period = std::time::Duration::from_secs(xiangzhi_core::outbound::SWEEP_SECONDS);
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first round one period after start: startup belongs to the other sweeps.
+        tick.tick().await;
         loop {
             tick.tick().await;
             let r = xiangzhi_core::outbound::sweep(&core, xiangzhi_core::clock::now_ms()).await;
