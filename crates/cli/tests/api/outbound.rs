@@ -612,7 +612,17 @@ async fn everyone_sets_their_notification_preferences(app: Arc<TestApp>) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
-    // On the page: a staff member's section on /me; a bad choice changes nothing.
+    // On the page: a villager chooses only about their own cases.
+    let v = app.login(&villager).await;
+    let (status, page) = app.get(&v, "/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("name=\"sms.case_updates\" value=\"digest\" checked"),
+        "{page}"
+    );
+    assert!(!page.contains("name=\"sms.notices\""));
+
+    // A staff member's section on /me; a bad choice changes nothing.
     let staff = app.login("county_staff").await;
     let (status, page) = app.get(&staff, "/me").await;
     assert_eq!(status, StatusCode::OK);

@@ -322,8 +322,11 @@ pub async fn pref_rows(st: &AppState, c: &Ctx) -> Result<(Vec<PrefRow>, bool), W
     let reachable = digest::reachable_by_text(&st.core, a)
         .await
         .map_err(|e| c.err(e))?;
+    // Villagers get no work notices: their form has only the texts about their own cases.
+    let staff = a.is_staff();
     let rows = prefs
         .into_iter()
+        .filter(|p| staff || p.channel != rules::Channel::Notices)
         .map(|p| PrefRow {
             channel: p.channel.as_str(),
             mode: p.mode.as_str(),
