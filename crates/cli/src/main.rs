@@ -231,8 +231,13 @@ listen = "127.0.0.1:8080"
 # Database. Leave unset for the embedded SQLite file in data_dir, or point at PostgreSQL:
 # database_url = "postgres://xiangzhi@127.0.0.1:5432/xiangzhi"
 
-# SMS gateway: an HTTP endpoint that accepts POST {"to": "...", "text": "..."}.
-# Unset: messages are appended to data_dir/sms-outbox.jsonl (development).
+# SMS gateway: an HTTP endpoint that accepts POST {"to": "...", "text": "..."} as JSON
+# and answers 2xx (plain http:// only; put a local TLS relay in front of an https://
+# gateway). Registration codes, texts to reporters about their cases, notices to staff
+# and people on duty, and the daily digest all go through it; failed texts are retried
+# after 1, 5 and 30 minutes.
+# Unset: the file sink — messages are appended, one JSON line each, to
+# data_dir/sms-outbox.jsonl (development; nothing leaves the machine).
 # sms_url = "http://10.0.0.5:9000/sms"
 
 # Attachments (photos, documents): unset keeps them under data_dir/blobs. An S3-compatible
@@ -240,6 +245,10 @@ listen = "127.0.0.1:8080"
 # only — put a TLS proxy on the same machine for anything further). Its key pair is read
 # from XIANGZHI_S3_ACCESS_KEY and XIANGZHI_S3_SECRET_KEY, never from this file.
 # s3_url = "http://10.0.0.6:9000/x-county-attachments?region=cn-north-1"
+
+# Outgoing webhooks need no setting here: county staff register them on the
+# /webhooks page or through /api/v1/webhooks. `serve` sends webhooks and texts and
+# makes the daily digest every 5 seconds.
 
 # The master encryption key is NOT configured here. It is read from the environment
 # variable XIANGZHI_MASTER_KEY (64 hex digits) or from data_dir/keys/master.key, which is

@@ -153,9 +153,12 @@ pub enum Permission {
     /// Township oversight: file and review bylaws (备案), approve levy plans and award-subsidy
     /// applications, receive escalated objections.
     DeliberationOversee,
+    /// Manage the county's outgoing webhooks (subscriptions, secrets, redelivery). Payloads
+    /// carry no personal data, so the system administrator may do it too.
+    WebhooksManage,
 }
 
-pub const ALL_PERMISSIONS: [Permission; 24] = [
+pub const ALL_PERMISSIONS: [Permission; 25] = [
     Permission::AreaRead,
     Permission::AreaWrite,
     Permission::PeopleRead,
@@ -180,6 +183,7 @@ pub const ALL_PERMISSIONS: [Permission; 24] = [
     Permission::DisclosureManage,
     Permission::DisclosureReview,
     Permission::DeliberationOversee,
+    Permission::WebhooksManage,
 ];
 
 /// The permission matrix: role × permission. Least privilege: administrators see no
@@ -240,8 +244,12 @@ pub fn role_permits(role: Role, perm: Permission) -> bool {
                 | P::CaseCatalogue
                 | P::DeliberationRead
                 | P::DeliberationOversee
+                | P::WebhooksManage
         ),
-        R::SystemAdmin => matches!(perm, P::AreaRead | P::AreaWrite | P::UsersManage),
+        R::SystemAdmin => matches!(
+            perm,
+            P::AreaRead | P::AreaWrite | P::UsersManage | P::WebhooksManage
+        ),
         R::SecurityAdmin => matches!(perm, P::AreaRead | P::RolesGrant),
         R::AuditAdmin => matches!(perm, P::AuditRead),
         R::TipOfficer => matches!(perm, P::AreaRead | P::TipRead),

@@ -326,6 +326,11 @@ fn load_or_create_with(data_dir: &Path, env_key: Option<&str>) -> anyhow::Result
     }
 }
 
+/// Lowercase hex HMAC-SM3 of `message` under `key` (the signature of outgoing webhooks).
+pub fn hmac_sm3_hex(key: &[u8], message: &[u8]) -> String {
+    hex::encode(hmac_sm3(key, &[message]))
+}
+
 /// Lowercase hex SM3 digest of `data`.
 pub fn sm3_hex(data: &[u8]) -> String {
     hex::encode(Sm3::digest(data))

@@ -269,6 +269,9 @@ pub const ERROR_CODES: &[&str] = &[
     "poll_closed",
     "bylaw_not_filed",
     "bylaw_reviewed",
+    "https_unsupported",
+    "event_kind_unknown",
+    "delivery_not_dead",
 ];
 
 impl fmt::Display for FieldError {

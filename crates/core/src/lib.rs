@@ -15,6 +15,7 @@ pub mod demo;
 pub mod disclosure;
 pub mod error;
 pub mod levy;
+pub mod outbound;
 pub mod people;
 pub mod tabular;
 pub mod voice;
@@ -61,6 +62,14 @@ impl Core {
         database_url: Option<&str>,
         sms_url: Option<&str>,
     ) -> anyhow::Result<Core> {
+        if let Some(u) = sms_url.filter(|u| !u.is_empty()) {
+            if accounts::sms::parse_http_url(u).is_none() {
+                anyhow::bail!(
+                    "sms_url must be http://host[:port]/path (the binary speaks plain HTTP; \
+                     put a local TLS relay in front of an https:// gateway)"
+                );
+            }
+        }
         std::fs::create_dir_all(&data_dir)?;
         let keys = crypto::Keyring::load_or_create(&data_dir)?;
         let url = match database_url {

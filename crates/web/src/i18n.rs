@@ -611,9 +611,17 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
 type Table = &'static [(&'static str, &'static str, &'static str)];
 
 /// Texts kept in other files, one per slice.
-const EXTRA_TEXTS: &[Table] = &[crate::i18n_civic::TEXTS, crate::i18n_voice::TEXTS];
+const EXTRA_TEXTS: &[Table] = &[
+    crate::i18n_civic::TEXTS,
+    crate::i18n_voice::TEXTS,
+    crate::i18n_outbound::TEXTS,
+];
 /// Error messages kept in other files, one per slice.
-const EXTRA_ERRORS: &[Table] = &[crate::i18n_civic::ERRORS, crate::i18n_voice::ERRORS];
+const EXTRA_ERRORS: &[Table] = &[
+    crate::i18n_civic::ERRORS,
+    crate::i18n_voice::ERRORS,
+    crate::i18n_outbound::ERRORS,
+];
 
 type Index = HashMap<&'static str, (&'static str, &'static str)>;
 

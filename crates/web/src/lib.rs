@@ -6,6 +6,7 @@ pub mod ctx;
 pub mod error;
 pub mod i18n;
 pub mod i18n_civic;
+pub mod i18n_outbound;
 pub mod i18n_voice;
 pub mod open311;
 pub mod pages;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(home::me))
         .route("/me/password", post(home::change_password))
         .route("/me/household", get(home::me_household))
+        .route("/me/notifications", post(outbound::save_preferences))
         .route("/areas", get(areas::tree))
         .route("/areas/import", post(areas::import_divisions))
         .route("/people", get(people::list).post(people::create))
@@ -102,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/mediation", post(cases::mediation))
         .route("/cases/{id}/attachments", post(cases::attach))
         .route("/attachments/{id}", get(cases::attachment))
+        .route("/webhooks", get(outbound::index).post(outbound::create))
+        .route("/webhooks/digest", post(outbound::save_digest_hour))
+        .route("/webhooks/{id}/act", post(outbound::act))
+        .route("/webhooks/deliveries/{id}/redeliver", post(outbound::redeliver))
         .route("/matters", get(deliberation::matters).post(deliberation::matter_create))
         .route("/matters/new", get(deliberation::matter_new))
         .route("/matters/rules", get(rules::show).post(rules::add_rule))
@@ -236,6 +242,32 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
             overdue_ticks += 1;
         }
     });
+    // Issue 3.8: webhooks, texts and the daily digest, on a task of their own so a slow
+    // receiver never delays the escalation sweep.
+    let core = state.core.clone();
+    let outbound = tokio::spawn(async move {
+        let period = std::time::Duration::from_secs(xiangzhi_core::outbound::SWEEP_SECONDS);
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first round one period after start: startup belongs to the other sweeps.
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let r = xiangzhi_core::outbound::sweep(&core, xiangzhi_core::clock::now_ms()).await;
+            if r != xiangzhi_core::outbound::SweepReport::default() {
+                tracing::info!(
+                    queued_deliveries = r.queued_deliveries,
+                    delivered = r.delivered,
+                    delivery_failures = r.delivery_failures,
+                    queued_sms = r.queued_sms,
+                    sms_sent = r.sms_sent,
+                    sms_failures = r.sms_failures,
+                    digests = r.digests,
+                    "outbound sweep"
+                );
+            }
+        }
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -263,6 +295,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
         })
         .await?;
     sweeper.abort();
+    outbound.abort();
     Ok(())
 }
 

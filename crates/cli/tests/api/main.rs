@@ -21,4 +21,5 @@ mod import;
 mod isolation;
 mod levy;
 mod open311;
+mod outbound;
 mod people;

@@ -39,6 +39,11 @@ fn aad_phone(case_id: &str) -> Vec<u8> {
     format!("case:{case_id}:reporter_phone").into_bytes()
 }
 
+/// The associated data a case's reporter phone is encrypted with (for senders of texts).
+pub(crate) fn reporter_phone_aad(case_id: &str) -> Vec<u8> {
+    aad_phone(case_id)
+}
+
 /// The role that owns cases at a level, and the area it sits on.
 fn level_recipient(level: Level, area_code: &str) -> Recipient {
     let role = match level {

@@ -36,6 +36,11 @@ fn aad(person_id: &str, field: &str) -> Vec<u8> {
     format!("person:{person_id}:{field}").into_bytes()
 }
 
+/// The associated data a person's phone is encrypted with (for senders of text messages).
+pub(crate) fn phone_aad(person_id: &str) -> Vec<u8> {
+    aad(person_id, "phone")
+}
+
 /// Turn a validated person into a row with encrypted identifiers.
 pub fn encrypt_person(
     keys: &Keyring,

@@ -16,6 +16,7 @@ pub mod households;
 pub mod openapi;
 pub mod people;
 pub mod transfer;
+pub mod webhooks;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Json, Path, Query};
@@ -123,6 +124,15 @@ api_routes! {
     post "/api/v1/appraisals/{id}/close" => appraisal::close,
     get "/api/v1/public/villages/{code}/publications" => disclosure::public_village,
     get "/api/v1/public/publications/{id}" => disclosure::public_publication,
+    get "/api/v1/webhooks" => webhooks::list,
+    post "/api/v1/webhooks" => webhooks::create,
+    get "/api/v1/webhooks/deliveries" => webhooks::deliveries,
+    post "/api/v1/webhooks/deliveries/{id}/redeliver" => webhooks::redeliver,
+    post "/api/v1/webhooks/{id}/disable" => webhooks::disable,
+    post "/api/v1/webhooks/{id}/enable" => webhooks::enable,
+    post "/api/v1/webhooks/{id}/rotate" => webhooks::rotate,
+    get "/api/v1/me/notification-preferences" => webhooks::preferences,
+    put "/api/v1/me/notification-preferences" => webhooks::set_preference,
 }
 
 /// The error body of every failed API call.

@@ -38,6 +38,19 @@ use crate::state::AppState;
         (name = "decisions", description = "Village decisions (四议两公开): matters, meetings, attendance, ballots, tallies; 民主评议 of the cadres"),
         (name = "disclosure", description = "村务公开: drafts, the supervisors' review, release, objections, photo evidence of posting"),
         (name = "public", description = "Released publications of a village, without login"),
+        (name = "webhooks", description = "Signed outgoing webhooks for county integrations. \
+            Each event is POSTed as JSON to the subscription's `http://` URL with the headers \
+            `X-Xiangzhi-Delivery` (the delivery id, the same on every attempt), \
+            `X-Xiangzhi-Event` (`case.created`, `case.state_changed`, `case.escalated`, \
+            `case.closed`), `X-Xiangzhi-Timestamp` (ms since the Unix epoch, UTC) and \
+            `X-Xiangzhi-Signature: hmac-sm3=<hex>`: lowercase hex of HMAC-SM3 keyed with the \
+            subscription secret (its 64 characters as ASCII bytes) over \
+            `<timestamp> + \".\" + <raw body>`. Verify it in constant time and refuse stale \
+            timestamps. A 2xx answer within 10 s is a delivery; anything else is retried after \
+            1 min, 5 min, 30 min, 2 h and 12 h, then the delivery is dead until redelivered. \
+            Deliveries of one subscription go out in timeline order. Payloads carry case \
+            numbers, types, areas and states, never names, ID numbers, phones or free text; \
+            confidential case types and tips produce no events."),
         (name = "meta", description = "This document"),
     )
 )]

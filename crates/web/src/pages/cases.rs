@@ -1355,9 +1355,17 @@ pub async fn inbox(State(st): State<AppState>, c: Ctx) -> Result<Response, WebEr
         .iter()
         .map(|g| (g.role.as_str().to_string(), g.area_code.clone()))
         .collect();
-    let items = cases::store::inbox(&st.core.db, &a.user_id, &roles, 100)
+    let mut items = cases::store::inbox(&st.core.db, &a.user_id, &roles, 100)
         .await
         .map_err(|e| c.err(e))?;
+    // A daily digest stores `kind=count` pairs; the reader gets them in words.
+    for n in items.iter_mut().filter(|n| n.kind == digest_kind()) {
+        n.body = xiangzhi_core::outbound::rules::parse_digest_body(&n.body)
+            .iter()
+            .map(|(k, count)| format!("{} {count}", c.tk("note", k)))
+            .collect::<Vec<_>>()
+            .join(" · ");
+    }
     Ok(render(
         &c,
         InboxPage {
@@ -1366,6 +1374,10 @@ pub async fn inbox(State(st): State<AppState>, c: Ctx) -> Result<Response, WebEr
             items,
         },
     ))
+}
+
+fn digest_kind() -> &'static str {
+    xiangzhi_core::outbound::rules::KIND_DIGEST
 }
 
 /// POST `/cases/{id}/attachments`: a photo or a document (multipart: `csrf`, `file`).

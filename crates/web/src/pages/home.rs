@@ -151,6 +151,11 @@ struct MePage<'a> {
     flash: Option<String>,
     person: Option<PersonSummary>,
     error: Option<&'static str>,
+    /// Notification preferences, one row per channel.
+    prefs: Vec<super::outbound::PrefRow>,
+    /// Texts can reach this user (a phone is on record).
+    reachable: bool,
+    prefs_error: Option<String>,
 }
 
 async fn me_person(st: &AppState, c: &Ctx) -> Result<Option<PersonSummary>, WebError> {
@@ -163,17 +168,43 @@ async fn me_person(st: &AppState, c: &Ctx) -> Result<Option<PersonSummary>, WebE
     }
 }
 
-pub async fn me(State(st): State<AppState>, c: Ctx) -> Result<Response, WebError> {
-    let person = me_person(&st, &c).await?;
+/// The `/me` page with an optional confirmation and errors of its two forms.
+pub(crate) async fn me_page(
+    st: &AppState,
+    c: &Ctx,
+    flash: Option<String>,
+    error: Option<&'static str>,
+    prefs_error: Option<String>,
+) -> Result<Response, WebError> {
+    let person = me_person(st, c).await?;
+    let (prefs, reachable) = super::outbound::pref_rows(st, c).await?;
     Ok(render(
-        &c,
+        c,
         MePage {
-            c: &c,
-            flash: None,
+            c,
+            flash,
             person,
-            error: None,
+            error,
+            prefs,
+            reachable,
+            prefs_error,
         },
     ))
+}
+
+#[derive(Deserialize)]
+pub struct MeQuery {
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn me(
+    State(st): State<AppState>,
+    c: Ctx,
+    axum::extract::Query(q): axum::extract::Query<MeQuery>,
+) -> Result<Response, WebError> {
+    let flash = (q.done == "notifications").then(|| c.t("np.saved").to_string());
+    me_page(&st, &c, flash, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -202,16 +233,7 @@ pub async fn change_password(
             ),
             Err(e) => return Err(c.err(e)),
         };
-    let person = me_person(&st, &c).await?;
-    Ok(render(
-        &c,
-        MePage {
-            c: &c,
-            flash,
-            person,
-            error,
-        },
-    ))
+    me_page(&st, &c, flash, error, None).await
 }
 
 #[derive(Template)]

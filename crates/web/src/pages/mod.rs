@@ -9,6 +9,7 @@ pub mod deliberation;
 pub mod disclosure;
 pub mod home;
 pub mod levy;
+pub mod outbound;
 pub mod people;
 pub mod public;
 pub mod rules;
