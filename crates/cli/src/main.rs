@@ -272,12 +272,13 @@ async fn open(cfg: &Config) -> anyhow::Result<Core> {
     )
     .await?;
     if let Some(url) = cfg.s3_url.as_deref().filter(|u| !u.is_empty()) {
-        core.use_object_store(&xiangzhi_core::cases::s3::S3Config {
+        let store = xiangzhi_web::s3::S3Store::new(&xiangzhi_web::s3::S3Config {
             url: url.to_string(),
             access_key: std::env::var("XIANGZHI_S3_ACCESS_KEY").unwrap_or_default(),
             secret_key: std::env::var("XIANGZHI_S3_SECRET_KEY").unwrap_or_default(),
         })
         .context("the object store for attachments is misconfigured")?;
+        core.use_object_store(std::sync::Arc::new(store));
     }
     Ok(core)
 }

@@ -108,10 +108,9 @@ impl Core {
         })
     }
 
-    /// Keep attachments in an S3-compatible object store instead of `data_dir/blobs`.
-    pub fn use_object_store(&mut self, cfg: &cases::s3::S3Config) -> anyhow::Result<()> {
-        self.blobs = cases::attachments::Blobs::S3(cases::s3::S3Store::new(cfg)?);
-        Ok(())
+    /// Keep attachments (and other blobs) in an object store instead of `data_dir/blobs`.
+    pub fn use_object_store(&mut self, store: Arc<dyn cases::attachments::ObjectStore>) {
+        self.blobs = cases::attachments::Blobs::Remote(store);
     }
 
     /// Open the case search index in the data directory and keep it up to date (the index

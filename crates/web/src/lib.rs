@@ -10,6 +10,7 @@ pub mod i18n_outbound;
 pub mod i18n_voice;
 pub mod open311;
 pub mod pages;
+pub mod s3;
 pub mod state;
 
 use std::net::SocketAddr;

@@ -32,7 +32,7 @@ async fn login_form_rules(app: Arc<TestApp>) {
     assert_eq!(failed_logins(&app, "village_cadre").await, 1);
 
     // A form post without the CSRF token is refused before anything is looked at.
-    let audit_before = app.count("audit_log", "").await;
+    let audit_before = app.count("audit_log", crate::helpers::BY_PEOPLE).await;
     let sessions_before = app.count("sessions", "").await;
     let client = new_client();
     let (_, _) = app.get(&client, "/login").await; // the pre-login CSRF cookie is set
@@ -65,7 +65,7 @@ async fn login_form_rules(app: Arc<TestApp>) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.count("audit_log", "").await,
+        app.count("audit_log", crate::helpers::BY_PEOPLE).await,
         audit_before,
         "nothing audited"
     );

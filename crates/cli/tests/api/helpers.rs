@@ -153,6 +153,10 @@ impl Drop for Scratch {
     }
 }
 
+/// Audit records written by people, not by the server's own sweeps (escalation, reminders),
+/// which may run at any moment of a test: a filter for [`TestApp::count`].
+pub const BY_PEOPLE: &str = "COALESCE(source, '') <> 'cli'";
+
 /// A running application on a fresh database with the demo county.
 pub struct TestApp {
     pub addr: SocketAddr,

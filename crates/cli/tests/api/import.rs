@@ -105,7 +105,7 @@ async fn import_xlsx(app: Arc<TestApp>) {
     assert!(html.contains(&HEADER.join("，")), "the columns are listed");
     let csrf = csrf_of(&html);
     let persons = app.count("persons", "").await;
-    let audit = app.count("audit_log", "").await;
+    let audit = app.count("audit_log", crate::helpers::BY_PEOPLE).await;
 
     // Not an XLSX file: the error message, nothing written.
     let (status, body) = upload(
@@ -120,7 +120,10 @@ async fn import_xlsx(app: Arc<TestApp>) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("这不是 Excel（.xlsx）文件"), "{body}");
     assert_eq!(app.count("persons", "").await, persons);
-    assert_eq!(app.count("audit_log", "").await, audit);
+    assert_eq!(
+        app.count("audit_log", crate::helpers::BY_PEOPLE).await,
+        audit
+    );
 
     // A wrong CSRF token: refused.
     let good1 = id("19800202");

@@ -23,3 +23,4 @@ mod levy;
 mod open311;
 mod outbound;
 mod people;
+mod s3;

@@ -46,7 +46,7 @@ async fn person_form_and_reveal(app: Arc<TestApp>) {
     };
     let persons = app.count("persons", "").await;
     let households = app.count("households", "").await;
-    let audit = app.count("audit_log", "").await;
+    let audit = app.count("audit_log", crate::helpers::BY_PEOPLE).await;
 
     // A wrong check digit: 422, the form again with the field's message, nothing written.
     let r = cadre
@@ -62,7 +62,10 @@ async fn person_form_and_reveal(app: Arc<TestApp>) {
     assert!(body.contains("测试人"), "the input is kept");
     assert_eq!(app.count("persons", "").await, persons);
     assert_eq!(app.count("households", "").await, households);
-    assert_eq!(app.count("audit_log", "").await, audit);
+    assert_eq!(
+        app.count("audit_log", crate::helpers::BY_PEOPLE).await,
+        audit
+    );
 
     // Without the CSRF token: refused, nothing written.
     let r = cadre

@@ -15,13 +15,26 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 /// Photos are stored no wider or taller than this (a phone screen at 2×).
 pub const MAX_SIDE: u32 = 1280;
 
-/// Where attachment bytes live: the local directory by default, or an S3-compatible object
-/// store (the scale option). Keys are `county/id`; the digest kept in the database is
-/// checked on every read, whichever store answers.
+/// A future returned by an [`ObjectStore`].
+pub type StoreFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<T>> + Send + 'a>>;
+
+/// An object store outside the data directory (the S3-compatible adapter lives in
+/// `xiangzhi-web`, which knows HTTP).
+pub trait ObjectStore: Send + Sync + std::fmt::Debug {
+    /// Store an object under `key` (overwrites).
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>) -> StoreFuture<'a, ()>;
+    /// Read the object under `key`.
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Vec<u8>>;
+}
+
+/// Where attachment bytes live: the local directory by default, or an object store (the
+/// scale option). Keys are `county/id`; the digest kept in the database is checked on every
+/// read, whichever store answers.
 #[derive(Debug, Clone)]
 pub enum Blobs {
     Local(LocalStore),
-    S3(super::s3::S3Store),
+    Remote(std::sync::Arc<dyn ObjectStore>),
 }
 
 impl Blobs {
@@ -31,7 +44,7 @@ impl Blobs {
                 let (l, k) = (l.clone(), key.to_string());
                 tokio::task::spawn_blocking(move || l.put(&k, &bytes)).await?
             }
-            Blobs::S3(s) => s.put(key, bytes).await,
+            Blobs::Remote(s) => s.put(key, bytes).await,
         }
     }
 
@@ -41,7 +54,7 @@ impl Blobs {
                 let (l, k) = (l.clone(), key.to_string());
                 tokio::task::spawn_blocking(move || l.get(&k)).await?
             }
-            Blobs::S3(s) => s.get(key).await,
+            Blobs::Remote(s) => s.get(key).await,
         }
     }
 }

@@ -14,7 +14,6 @@ pub mod intake;
 pub mod mediation;
 pub mod model;
 pub mod rules;
-pub mod s3;
 pub mod search;
 pub mod service;
 pub mod store;

@@ -2,6 +2,7 @@
 //! directory): path-style requests signed with AWS Signature Version 4, which the common
 //! object stores a county runs on its own network accept.
 //!
+//! This is the adapter behind `xiangzhi_core::cases::attachments::ObjectStore`.
 //! Only `http://` endpoints are taken: the store is expected on the county's own network or
 //! behind a TLS-terminating proxy on the same machine. The access key pair comes from the
 //! environment, never from the database or the configuration file.
@@ -10,6 +11,7 @@ use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use xiangzhi_core::cases::attachments::StoreFuture;
 
 /// The longest an object request may take.
 const TIMEOUT_SECS: u64 = 30;
@@ -118,7 +120,10 @@ impl S3Store {
     fn signed(&self, method: reqwest::Method, key: &str, body: &[u8]) -> reqwest::RequestBuilder {
         let path = self.path(key);
         let payload = hex::encode(Sha256::digest(body));
-        let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let date = chrono::DateTime::from_timestamp_millis(xiangzhi_core::clock::now_ms())
+            .unwrap_or_default()
+            .format("%Y%m%dT%H%M%SZ")
+            .to_string();
         let auth = authorization(&Request {
             method: method.as_str(),
             path: &path,
@@ -165,6 +170,16 @@ impl S3Store {
             "the object store did not return {key}: {status}"
         );
         Ok(r.bytes().await?.to_vec())
+    }
+}
+
+impl xiangzhi_core::cases::attachments::ObjectStore for S3Store {
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>) -> StoreFuture<'a, ()> {
+        Box::pin(S3Store::put(self, key, bytes))
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(S3Store::get(self, key))
     }
 }
 
