@@ -169,7 +169,10 @@ pub fn package(mut manifest: Manifest) -> anyhow::Result<(Manifest, Vec<u8>, Str
     }];
     let json = serde_json::to_vec_pretty(&manifest)?;
     let manifest_sm3 = sm3_hex(&json);
-    let zip = zip_files(&[(MANIFEST, &json), (RECORD, &record)], manifest.generated_at_ms)?;
+    let zip = zip_files(
+        &[(MANIFEST, &json), (RECORD, &record)],
+        manifest.generated_at_ms,
+    )?;
     Ok((manifest, zip, manifest_sm3))
 }
 
