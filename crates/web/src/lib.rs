@@ -115,6 +115,10 @@ pub fn router(state: AppState) -> Router {
         .route("/matters/settings", post(rules::save_settings))
         .route("/matters/{id}", get(deliberation::matter))
         .route("/matters/{id}/act", post(deliberation::matter_act))
+        .route(
+            "/matters/{id}/archive",
+            get(deliberation::matter_archive).post(deliberation::matter_archive_make),
+        )
         .route("/meetings", get(deliberation::meetings).post(deliberation::meeting_create))
         .route("/meetings/new", get(deliberation::meeting_new))
         .route("/meetings/{id}", get(deliberation::meeting))
