@@ -242,6 +242,14 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
                     Ok(n) => tracing::info!("{n} overdue publications alerted"),
                     Err(e) => tracing::warn!("overdue publication sweep failed: {e}"),
                 }
+                // R-ARC-1: finished matters whose package was not made at the transition.
+                match xiangzhi_core::archive::sweep(&core, xiangzhi_core::clock::now_ms(), 200)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("{n} finished matters archived"),
+                    Err(e) => tracing::warn!("archive sweep failed: {e}"),
+                }
             }
             overdue_ticks += 1;
         }
