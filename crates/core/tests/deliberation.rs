@@ -1160,7 +1160,35 @@ async fn archive_package_of_a_finished_matter() {
             "internal"
         );
 
-        // A withdrawn matter is packaged too, kept for ten years.
+        // A withdrawn matter is packaged too, kept for ten years, under the classification
+        // the county set for its type (only county or township oversight may set it).
+        assert_eq!(
+            code(
+                archive::service::save_class(
+                    &core,
+                    &cadre(),
+                    COUNTY,
+                    "collective_project",
+                    "WS·工程项目",
+                    "30年",
+                    T0
+                )
+                .await
+                .unwrap_err()
+            ),
+            "forbidden"
+        );
+        archive::service::save_class(
+            &core,
+            &county,
+            COUNTY,
+            "collective_project",
+            "WS·工程项目",
+            "30年",
+            T0,
+        )
+        .await
+        .unwrap();
         let w = new_matter(&core, "collective_project", "村西水渠").await;
         delib::act_matter(
             &core,
@@ -1177,7 +1205,10 @@ async fn archive_package_of_a_finished_matter() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(q.retention, "10年");
+        assert_eq!(
+            (q.classification.as_str(), q.retention.as_str()),
+            ("WS·工程项目", "10年")
+        );
     })
     .await;
 }

@@ -87,6 +87,14 @@ async fn archive_package_downloads(app: Arc<TestApp>) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(sm3_hex(&r.bytes().await.unwrap()), p.digest);
+    // In English too, with no key left untranslated.
+    c.get(app.url("/settings/lang?to=en&back=/"))
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = app.get(&c, &format!("/matters/{}", p.matter_id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Download the archive package") && !page.contains("archive."));
 
     // In the OpenAPI document, and every download audited.
     let (_, doc) = Api::anonymous(&app).get("/api/openapi.json").await;
