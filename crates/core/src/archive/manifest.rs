@@ -136,6 +136,7 @@ pub struct PublicationRecord {
     pub kind: String,
     pub title: String,
     pub status: String,
+    /// SM3 of the title, a newline and the body (the chain's own digest is `hash`).
     pub body_sm3: String,
     pub seq: Option<i64>,
     pub released_at: Option<String>,
