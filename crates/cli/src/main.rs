@@ -445,6 +445,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     broken = true;
                 }
             }
+            // Archive packages: every ZIP read back and checked against its SM3.
+            match xiangzhi_core::archive::service::verify_all(&core).await? {
+                (n, None) => println!("archive packages intact: {n}"),
+                (n, Some(p)) => {
+                    println!("archive package BROKEN (of {n}): {p}");
+                    broken = true;
+                }
+            }
             println!("verified in {:.2} s", started.elapsed().as_secs_f64());
             if broken {
                 return Ok(1);

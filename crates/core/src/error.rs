@@ -239,6 +239,8 @@ pub const ERROR_CODES: &[&str] = &[
     "objection_window_closed",
     "objection_answered",
     "publication_pending",
+    "archive_exists",
+    "matter_not_final",
     // postings on the village board
     "publication_not_released",
     "posted_before_release",

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod appraisal;
+pub mod archive;
 pub mod areas;
 pub mod audit;
 pub mod authz;

@@ -940,3 +940,275 @@ async fn villages_extend_the_catalogue_and_overdue_items_alert_once() {
     })
     .await;
 }
+
+/// Release the one publication waiting for review, after the supervisors approved it.
+async fn release_pending(core: &Core, at: i64) {
+    let p = disc::list(core, &cadre(), "in_review", 10)
+        .await
+        .unwrap()
+        .remove(0);
+    disc::review(core, &supervisor(), &p.id, true, "", at)
+        .await
+        .unwrap();
+    disc::release(core, &cadre(), &p.id, at).await.unwrap();
+}
+
+#[tokio::test]
+async fn archive_package_of_a_finished_matter() {
+    use xiangzhi_core::archive::{self, manifest::Manifest};
+    use xiangzhi_core::crypto::sm3_hex;
+    both(|core: Core| async move {
+        let ids = setup(&core).await;
+        let m = new_matter(&core, "collective_project", "村东道路硬化").await;
+        hold(
+            &core,
+            "two_committees",
+            Some(&m.id),
+            T0 + 20 * DAY,
+            4,
+            3,
+            false,
+        )
+        .await
+        .unwrap();
+        hold(
+            &core,
+            "party_members",
+            Some(&m.id),
+            T0 + 30 * DAY,
+            6,
+            5,
+            false,
+        )
+        .await
+        .unwrap();
+        delib::act_matter(
+            &core,
+            &cadre(),
+            &m.id,
+            MatterAction::Authorise {
+                reference: "2025年村民会议第2号决议".into(),
+            },
+            T0 + 31 * DAY,
+        )
+        .await
+        .unwrap();
+        let v = hold(
+            &core,
+            "representatives_assembly",
+            Some(&m.id),
+            T0 + 45 * DAY,
+            10,
+            6,
+            true,
+        )
+        .await
+        .unwrap();
+        let rule = v.outcome.unwrap().rule_id;
+        // Not finished yet: no package.
+        assert_eq!(
+            code(
+                archive::produce(&core, &cadre(), &m.id, T0 + 45 * DAY)
+                    .await
+                    .unwrap_err()
+            ),
+            "matter_not_final"
+        );
+        delib::act_matter(
+            &core,
+            &cadre(),
+            &m.id,
+            MatterAction::PublishResolution,
+            T0 + 46 * DAY,
+        )
+        .await
+        .unwrap();
+        release_pending(&core, T0 + 47 * DAY).await;
+        delib::act_matter(
+            &core,
+            &cadre(),
+            &m.id,
+            MatterAction::Complete {
+                note: "工程已验收".into(),
+            },
+            T0 + 100 * DAY,
+        )
+        .await
+        .unwrap();
+        delib::act_matter(
+            &core,
+            &cadre(),
+            &m.id,
+            MatterAction::PublishResult {
+                text: "道路硬化800米，决算11.8万元。".into(),
+            },
+            T0 + 101 * DAY,
+        )
+        .await
+        .unwrap();
+        assert!(archive::package_of(&core, &cadre(), &m.id)
+            .await
+            .unwrap()
+            .is_none());
+        // Releasing the result finishes the matter and makes its package.
+        release_pending(&core, T0 + 102 * DAY).await;
+        let p = archive::package_of(&core, &cadre(), &m.id)
+            .await
+            .unwrap()
+            .expect("made when the result went out");
+        assert_eq!(
+            (p.classification.as_str(), p.retention.as_str()),
+            ("WS·村务决策", "永久")
+        );
+
+        // Immutable: a second package is refused, by hand or by the sweep.
+        assert_eq!(
+            code(
+                archive::produce(&core, &cadre(), &m.id, T0 + 103 * DAY)
+                    .await
+                    .unwrap_err()
+            ),
+            "archive_exists"
+        );
+        assert_eq!(archive::sweep(&core, T0 + 103 * DAY, 100).await.unwrap(), 0);
+
+        // The county's staff may download it; its bytes match the SM3 on record.
+        let county = staff(Role::CountyStaff, COUNTY, AreaLevel::County);
+        let (_, zip) = archive::download(&core, &county, &m.id).await.unwrap();
+        assert_eq!(sm3_hex(&zip), p.digest);
+        assert_eq!(zip.len() as i64, p.size);
+        let json = archive::manifest::read_file(&zip, "manifest.json").unwrap();
+        assert_eq!(sm3_hex(&json), p.manifest_digest);
+        let record = archive::manifest::read_file(&zip, "record.html").unwrap();
+        let mf: Manifest = serde_json::from_slice(&json).unwrap();
+        assert_eq!(mf.files.len(), 1);
+        assert_eq!(mf.files[0].name, "record.html");
+        assert_eq!(mf.files[0].sm3, sm3_hex(&record));
+        assert_eq!(mf.files[0].size, record.len() as u64);
+
+        // The matter, its steps with who did them, and the decided text with its SM3.
+        assert_eq!(mf.matter.village_name, "张家庄村");
+        assert_eq!(mf.matter.stage, "closed");
+        assert_eq!(mf.matter.text_sm3, m.text_hash);
+        let steps: Vec<u8> = mf.matter.steps.iter().map(|s| s.step).collect();
+        for n in 1..=7 {
+            assert!(steps.contains(&n), "step {n} in {steps:?}");
+        }
+        assert!(mf.matter.steps.iter().all(|s| !s.actor.is_empty()));
+        // Three meetings; the resolution with its counts, tally and the rule that decided it.
+        assert_eq!(mf.meetings.len(), 3);
+        let g = mf
+            .meetings
+            .iter()
+            .find(|g| g.body == "representatives_assembly")
+            .unwrap();
+        assert_eq!((g.members, g.attendees), (13, 10));
+        let r = &g.votes[0];
+        assert!(r.secret);
+        assert_eq!((r.yes, r.no, r.abstain), (6, 4, 0));
+        assert_eq!((r.quorum_met, r.passed), (Some(true), Some(true)));
+        assert_eq!(r.rule.as_ref().unwrap().id, rule);
+        assert!(!r.rule.as_ref().unwrap().source.is_empty());
+        // Both publications with their place on the village's chain.
+        assert_eq!(mf.publications.len(), 2);
+        assert!(mf
+            .publications
+            .iter()
+            .all(|p| p.status == "released" && p.hash.as_deref().is_some_and(|h| h.len() == 64)));
+        // Nobody's vote is in it: no roster member's id or name appears anywhere.
+        let (json, record) = (
+            String::from_utf8(json).unwrap(),
+            String::from_utf8(record).unwrap(),
+        );
+        for (i, id) in ids.iter().enumerate() {
+            let name = format!("村民{i:02}");
+            assert!(!json.contains(id.as_str()) && !record.contains(id.as_str()));
+            assert!(!json.contains(&name) && !record.contains(&name), "{name}");
+        }
+        assert!(record.contains("赞成至少") && record.contains("@page"));
+        assert!(!record.contains("http://") && !record.contains("https://"));
+
+        // Another village's cadre does not even learn that it exists.
+        let other = staff(Role::VillageCadre, "130123101202", AreaLevel::Village);
+        assert_eq!(
+            code(archive::download(&core, &other, &m.id).await.unwrap_err()),
+            "not_found"
+        );
+        assert_eq!(
+            code(archive::package_of(&core, &other, &m.id).await.unwrap_err()),
+            "not_found"
+        );
+        // The production and the download are audited.
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM audit_log WHERE object_id = $1 \
+             AND action IN ('archive.produce', 'archive.download')",
+        )
+        .bind(&m.id)
+        .fetch_one(&core.db.write)
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(n, 2);
+
+        // Reading checks the SM3: changed bytes are never served.
+        core.blobs
+            .put(&p.blob_key, b"changed".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            code(archive::download(&core, &cadre(), &m.id).await.unwrap_err()),
+            "internal"
+        );
+
+        // A withdrawn matter is packaged too, kept for ten years, under the classification
+        // the county set for its type (only county or township oversight may set it).
+        assert_eq!(
+            code(
+                archive::service::save_class(
+                    &core,
+                    &cadre(),
+                    COUNTY,
+                    "collective_project",
+                    "WS·工程项目",
+                    "30年",
+                    T0
+                )
+                .await
+                .unwrap_err()
+            ),
+            "forbidden"
+        );
+        archive::service::save_class(
+            &core,
+            &county,
+            COUNTY,
+            "collective_project",
+            "WS·工程项目",
+            "30年",
+            T0,
+        )
+        .await
+        .unwrap();
+        let w = new_matter(&core, "collective_project", "村西水渠").await;
+        delib::act_matter(
+            &core,
+            &cadre(),
+            &w.id,
+            MatterAction::Withdraw {
+                reason: "上级项目已覆盖".into(),
+            },
+            T0 + 5 * DAY,
+        )
+        .await
+        .unwrap();
+        let q = archive::package_of(&core, &supervisor(), &w.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (q.classification.as_str(), q.retention.as_str()),
+            ("WS·工程项目", "10年")
+        );
+    })
+    .await;
+}

@@ -116,6 +116,10 @@ pub fn router(state: AppState) -> Router {
         .route("/matters/settings", post(rules::save_settings))
         .route("/matters/{id}", get(deliberation::matter))
         .route("/matters/{id}/act", post(deliberation::matter_act))
+        .route(
+            "/matters/{id}/archive",
+            get(deliberation::matter_archive).post(deliberation::matter_archive_make),
+        )
         .route("/meetings", get(deliberation::meetings).post(deliberation::meeting_create))
         .route("/meetings/new", get(deliberation::meeting_new))
         .route("/meetings/{id}", get(deliberation::meeting))
@@ -238,6 +242,14 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
                     Ok(0) => {}
                     Ok(n) => tracing::info!("{n} overdue publications alerted"),
                     Err(e) => tracing::warn!("overdue publication sweep failed: {e}"),
+                }
+                // R-ARC-1: finished matters whose package was not made at the transition.
+                match xiangzhi_core::archive::sweep(&core, xiangzhi_core::clock::now_ms(), 200)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("{n} finished matters archived"),
+                    Err(e) => tracing::warn!("archive sweep failed: {e}"),
                 }
             }
             overdue_ticks += 1;

@@ -9,6 +9,7 @@
 mod helpers;
 
 mod appraisal;
+mod archive;
 mod auth;
 mod basics;
 mod binary;

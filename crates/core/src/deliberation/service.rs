@@ -517,6 +517,9 @@ pub async fn act_matter(
     )
     .await?;
     tx.commit().await?;
+    if crate::archive::service::is_final(m.stage) {
+        crate::archive::service::after_transition(core, &m.id, now).await;
+    }
     Ok(m)
 }
 

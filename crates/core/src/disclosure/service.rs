@@ -637,6 +637,11 @@ pub async fn release(core: &Core, actor: &Actor, id: &str, now: i64) -> AppResul
     .await?;
     tx.commit().await?;
     core.disclosure_generation.fetch_add(1, Ordering::Relaxed);
+    if p.source_type == "matter_result" {
+        if let Some(src) = &p.source_id {
+            crate::archive::service::after_transition(core, src, now).await;
+        }
+    }
     Ok(p)
 }
 

@@ -884,3 +884,14 @@ pub async fn unposted(
     .await?;
     Ok(rows.iter().map(row_to_pub).collect::<Result<_, _>>()?)
 }
+
+/// Every publication generated from one record (a matter's resolution and result), oldest first.
+pub async fn of_source(conn: &mut AnyConnection, source_id: &str) -> AppResult<Vec<Publication>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PUB_COLS} FROM publications WHERE source_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(source_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(row_to_pub).collect::<Result<_, _>>()?)
+}

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod appraisal;
+pub mod archive;
 pub mod areas;
 pub mod audit;
 pub mod auth;
@@ -95,6 +96,9 @@ api_routes! {
     get "/api/v1/matters" => decisions::list_matters,
     post "/api/v1/matters" => decisions::create_matter,
     get "/api/v1/matters/{id}" => decisions::get_matter,
+    get "/api/v1/matters/{id}/archive" => archive::download,
+    post "/api/v1/matters/{id}/archive" => archive::produce,
+    get "/api/v1/matters/{id}/archive/manifest" => archive::manifest_json,
     post "/api/v1/matters/{id}/actions" => decisions::act_on_matter,
     get "/api/v1/meetings" => decisions::list_meetings,
     post "/api/v1/meetings" => decisions::create_meeting,

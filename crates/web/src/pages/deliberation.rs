@@ -212,6 +212,9 @@ struct MatterPage<'a> {
     next: Option<&'static str>,
     votes: Vec<VoteRow>,
     error: Option<String>,
+    /// The archive package, once the matter is finished and packaged (R-ARC-1).
+    package: Option<xiangzhi_core::archive::Package>,
+    finished: bool,
 }
 
 async fn matter_page(
@@ -236,11 +239,16 @@ async fn matter_page(
             date: c.time(&m.meeting.scheduled_at),
         });
     }
+    let package = xiangzhi_core::archive::package_of(&st.core, a, id)
+        .await
+        .map_err(|e| c.err(e))?;
     Ok(render(
         c,
         MatterPage {
             c,
             flash,
+            package,
+            finished: xiangzhi_core::archive::service::is_final(v.matter.stage),
             stage: v.matter.stage.as_str(),
             badge: stage_badge(&v.matter.stage),
             next: next_body(&v).map(Body::as_str),
@@ -301,6 +309,41 @@ pub async fn matter_act(
         _ => return Err(c.err(AppError::field("action", "invalid"))),
     };
     match svc::act_matter(&st.core, a, &id, action, clock::now_ms()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/matters/{id}?done=1")).into_response()),
+        Err(e) if refusable(&e) => {
+            let msg = error_text(&c, &e);
+            let mut r = matter_page(&st, &c, &id, None, Some(msg)).await?;
+            *r.status_mut() = status_of(&e);
+            Ok(r)
+        }
+        Err(e) => Err(c.err(e)),
+    }
+}
+
+/// The archive package of a finished matter as a ZIP (its SM3 checked, the download audited).
+pub async fn matter_archive(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let a = c.actor()?;
+    let (p, bytes) = xiangzhi_core::archive::download(&st.core, a, &id)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(crate::api::archive::zip_response(&p, bytes))
+}
+
+/// Make the package of a finished matter that has none (finished before packages existed, or
+/// the automatic attempt failed).
+pub async fn matter_archive_make(
+    State(st): State<AppState>,
+    c: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    c.check_csrf(&f.csrf)?;
+    let a = c.actor()?;
+    match xiangzhi_core::archive::produce(&st.core, a, &id, clock::now_ms()).await {
         Ok(_) => Ok(Redirect::to(&format!("/matters/{id}?done=1")).into_response()),
         Err(e) if refusable(&e) => {
             let msg = error_text(&c, &e);
