@@ -1,6 +1,6 @@
 //! Chinese full-text search over cases.
 //!
-//! The index is derived state kept beside the database (`DATA_DIR/search/cases-v1`), never
+//! The index is derived state kept beside the database (`DATA_DIR/search/cases-v2`), never
 //! the record: it can be deleted at any time and is rebuilt from the database on demand.
 //! Text is segmented with jieba (search mode when indexing, so long words are also indexed
 //! by their parts; default mode for queries) and every query word must match. Each case is
@@ -35,7 +35,7 @@ use crate::authz::Scope;
 use crate::db::Db;
 
 /// Version of the index layout: a new layout is built in a new directory.
-const LAYOUT: &str = "cases-v1";
+const LAYOUT: &str = "cases-v2";
 /// Heap of the index writer.
 const WRITER_HEAP: usize = 32 * 1024 * 1024;
 /// How long the writer waits for more cases before it commits what it has.
@@ -209,6 +209,10 @@ enum Msg {
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     id: Field,
+    /// The case id (a UUID) as two fast 64-bit halves: results are read from columns, not
+    /// from the compressed document store.
+    id_hi: Field,
+    id_lo: Field,
     number: Field,
     area: Field,
     grid: Field,
@@ -251,6 +255,8 @@ fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
+        id_hi: b.add_u64_field("id_hi", FAST),
+        id_lo: b.add_u64_field("id_lo", FAST),
         number: b.add_text_field("number", STRING),
         area: b.add_text_field("area", STRING),
         grid: b.add_text_field("grid", STRING),
@@ -304,6 +310,11 @@ impl Engine {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &d.id);
+        if let Ok(u) = uuid::Uuid::parse_str(&d.id) {
+            let (hi, lo) = u.as_u64_pair();
+            doc.add_u64(f.id_hi, hi);
+            doc.add_u64(f.id_lo, lo);
+        }
         doc.add_text(f.number, d.number.to_lowercase());
         for n in AREA_PREFIXES {
             if let Some(p) = d.area_code.get(..n) {
@@ -386,7 +397,25 @@ impl Engine {
             if terms.is_empty() {
                 return Ok(Hits::default());
             }
-            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+            // A scope that holds every indexed case (the county's own staff) filters nothing:
+            // leave it out rather than intersect with a million postings.
+            let searcher = self.reader.searcher();
+            // Counted with deleted documents, as document frequencies are.
+            let everything: u64 = searcher
+                .segment_readers()
+                .iter()
+                .map(|r| u64::from(r.max_doc()))
+                .sum();
+            let mut covers_all = false;
+            for t in &terms {
+                if searcher.doc_freq(t)? >= everything {
+                    covers_all = true;
+                    break;
+                }
+            }
+            if !covers_all {
+                clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+            }
         }
         if let Some(p) = &q.area_prefix {
             clauses.push((
@@ -427,6 +456,13 @@ impl Engine {
         };
         let mut ids = Vec::with_capacity(addrs.len());
         for a in addrs {
+            let segment = searcher.segment_reader(a.segment_ord);
+            let cols = segment.fast_fields();
+            let (hi, lo) = (cols.u64("id_hi")?, cols.u64("id_lo")?);
+            if let (Some(h), Some(l)) = (hi.first(a.doc_id), lo.first(a.doc_id)) {
+                ids.push(uuid::Uuid::from_u64_pair(h, l).hyphenated().to_string());
+                continue;
+            }
             let doc: TantivyDocument = searcher.doc(a)?;
             if let Some(id) = doc.get_first(f.id).and_then(|v| v.as_str()) {
                 ids.push(id.to_string());
