@@ -747,12 +747,17 @@ pub async fn insert_posting(
     p: &Posting,
     photo_key: &str,
 ) -> AppResult<()> {
+    // sqlx 0.8's `Any` driver gives a NULL f64 the wrong PostgreSQL type; a cached
+    // statement prepared with NULL coordinates then rejects real ones. Not cached there.
+    // backend-specific
+    let cache = crate::db::backend_of(conn) == crate::db::Backend::Sqlite;
     sqlx::query(
         "INSERT INTO publication_postings (id, publication_id, county_code, area_code, posted_at, \
          place, lat, lon, photo_key, photo_digest, photo_size, photo_width, photo_height, \
          recorded_by, recorded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
+    .persistent(cache)
     .bind(&p.id)
     .bind(&p.publication_id)
     .bind(&p.county_code)
@@ -787,7 +792,8 @@ pub async fn insert_postings(
              photo_height, recorded_by, recorded_at) VALUES {}",
             crate::db::values_list(backend, chunk.len(), 15, "")
         );
-        let mut q = sqlx::query(&sql);
+        // Not cached on PostgreSQL: see `insert_posting`. backend-specific
+        let mut q = sqlx::query(&sql).persistent(backend == crate::db::Backend::Sqlite);
         for p in chunk {
             q = q
                 .bind(&p.id)
