@@ -236,7 +236,8 @@ pub fn authorization(r: &Request<'_>) -> String {
     )
 }
 
-/// URI-encode as Signature Version 4 asks (unreserved characters kept; `/` kept in paths).
+/// Percent-encode everything but RFC 3986 unreserved characters (`/` kept when
+/// `encode_slash` is false): what Signature Version 4 asks, and a safe query-string value.
 pub fn uri_encode(s: &str, encode_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {

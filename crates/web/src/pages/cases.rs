@@ -217,15 +217,7 @@ struct SearchView<'a> {
 
 /// Percent-encode a query-string value.
 fn query_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::s3::uri_encode(s, true)
 }
 
 /// Search cases (Chinese full text) within the reader's areas.
