@@ -61,26 +61,29 @@ pub fn chain_hash_of(fields: &[&str; 14]) -> String {
     crate::crypto::sm3_hex(&buf)
 }
 
-/// Split a packed row — each field written as `<chars>:<text>` one after another (what
+/// Split a packed row — each field written as `<bytes>:<text>` one after another (what
 /// `store::PACKED` selects) — into its fields. `None` when it is not well formed.
 pub fn unpack<const N: usize>(packed: &str) -> Option<[&str; N]> {
+    match unpack_prefix::<N>(packed)? {
+        (out, "") => Some(out),
+        _ => None,
+    }
+}
+
+/// The first `N` fields of a packed text and what follows them (records packed one after
+/// another).
+pub fn unpack_prefix<const N: usize>(packed: &str) -> Option<([&str; N], &str)> {
     let mut out = [""; N];
     let mut rest = packed;
     for slot in out.iter_mut() {
         let colon = rest.find(':')?;
-        let chars: usize = rest[..colon].parse().ok()?;
+        let bytes: usize = rest[..colon].parse().ok()?;
         let body = &rest[colon + 1..];
-        let end = body
-            .char_indices()
-            .nth(chars)
-            .map_or(body.len(), |(i, _)| i);
-        if body[..end].chars().count() != chars {
-            return None;
-        }
-        *slot = &body[..end];
-        rest = &body[end..];
+        // `get` is None past the end or inside a character: both are malformed.
+        *slot = body.get(..bytes)?;
+        rest = &body[bytes..];
     }
-    rest.is_empty().then_some(out)
+    Some((out, rest))
 }
 
 /// The digest of a before/after snapshot.
@@ -98,9 +101,10 @@ mod tests {
 
     #[test]
     fn packed_rows_unpack_by_characters() {
-        let f = unpack::<3>("2:张三0:5:a:b:c").unwrap();
+        let f = unpack::<3>("6:张三0:5:a:b:c").unwrap();
         assert_eq!(f, ["张三", "", "a:b:c"]);
-        assert!(unpack::<3>("2:张三0:").is_none(), "a field is missing");
+        assert!(unpack::<3>("6:张三0:").is_none(), "a field is missing");
+        assert!(unpack::<1>("2:张").is_none(), "inside a character");
         assert!(unpack::<1>("3:ab").is_none(), "too short");
         assert!(unpack::<1>("1:abc").is_none(), "trailing text");
     }

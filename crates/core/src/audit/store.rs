@@ -125,23 +125,27 @@ pub struct VerifyReport {
     pub problem: Option<String>,
 }
 
-/// Every field of a record packed into one text value, each as `<chars>:<text>`: one value
-/// to decode per row instead of fifteen (see `rules::unpack`). Portable SQL.
-const PACKED: &str = "LENGTH(prev_hash) || ':' || prev_hash \
-    || LENGTH(CAST(seq AS TEXT)) || ':' || CAST(seq AS TEXT) \
-    || LENGTH(CAST(at AS TEXT)) || ':' || CAST(at AS TEXT) \
-    || LENGTH(COALESCE(actor_id, '')) || ':' || COALESCE(actor_id, '') \
-    || LENGTH(actor_name) || ':' || actor_name \
-    || LENGTH(COALESCE(on_behalf_of, '')) || ':' || COALESCE(on_behalf_of, '') \
-    || LENGTH(action) || ':' || action \
-    || LENGTH(object_type) || ':' || object_type \
-    || LENGTH(object_id) || ':' || object_id \
-    || LENGTH(COALESCE(area_code, '')) || ':' || COALESCE(area_code, '') \
-    || LENGTH(COALESCE(source, '')) || ':' || COALESCE(source, '') \
-    || LENGTH(COALESCE(before_digest, '')) || ':' || COALESCE(before_digest, '') \
-    || LENGTH(COALESCE(after_digest, '')) || ':' || COALESCE(after_digest, '') \
-    || LENGTH(detail) || ':' || detail \
-    || LENGTH(hash) || ':' || hash";
+/// Every field of a record as one text value, each written `<bytes>:<text>` (see
+/// `rules::unpack`): one column is
+/// far cheaper to fetch than fifteen, and one `format` call (the same on SQLite and
+/// PostgreSQL) far cheaper than forty-five concatenations.
+const PACKED: &str =
+    "format('%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s', \
+    octet_length(prev_hash), prev_hash,\
+    octet_length(CAST(seq AS TEXT)), CAST(seq AS TEXT),\
+    octet_length(CAST(at AS TEXT)), CAST(at AS TEXT),\
+    octet_length(COALESCE(actor_id, '')), COALESCE(actor_id, ''),\
+    octet_length(actor_name), actor_name,\
+    octet_length(COALESCE(on_behalf_of, '')), COALESCE(on_behalf_of, ''),\
+    octet_length(action), action,\
+    octet_length(object_type), object_type,\
+    octet_length(object_id), object_id,\
+    octet_length(COALESCE(area_code, '')), COALESCE(area_code, ''),\
+    octet_length(COALESCE(source, '')), COALESCE(source, ''),\
+    octet_length(COALESCE(before_digest, '')), COALESCE(before_digest, ''),\
+    octet_length(COALESCE(after_digest, '')), COALESCE(after_digest, ''),\
+    octet_length(detail), detail,\
+    octet_length(hash), hash)";
 
 /// What one range of the chain looked like.
 struct RangeWalk {
@@ -162,30 +166,36 @@ async fn walk_range(db: Db, from: i64, to: i64) -> anyhow::Result<RangeWalk> {
         problem: None,
     };
     let mut expected = from;
-    let page = 20_000i64;
+    // A window of records comes back as one value (their packed rows joined in order): one
+    // row to hand over per window, not one per record.
+    const WINDOW: i64 = 2_000;
+    let sql = format!(
+        "SELECT string_agg(p, '' ORDER BY s) FROM \
+         (SELECT seq AS s, {PACKED} AS p FROM audit_log WHERE seq >= $1 AND seq < $2) w"
+    );
     while expected < to {
-        let rows = sqlx::query(&format!(
-            "SELECT seq, {PACKED} FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3"
-        ))
-        .bind(expected)
-        .bind(to)
-        .bind(page)
-        .fetch_all(&db.read)
-        .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in &rows {
-            let seq: i64 = row.try_get(0)?;
-            let packed: String = row.try_get(1)?;
+        let end = (expected + WINDOW).min(to);
+        let joined: Option<String> = sqlx::query(&sql)
+            .bind(expected)
+            .bind(end)
+            .fetch_one(&db.read)
+            .await?
+            .try_get(0)?;
+        let mut rest = joined.as_deref().unwrap_or("");
+        while !rest.is_empty() {
+            let Some((f, tail)) = super::rules::unpack_prefix::<15>(rest) else {
+                w.problem = Some((expected, format!("audit record {expected} is malformed")));
+                return Ok(w);
+            };
+            rest = tail;
+            let Ok(seq) = f[1].parse::<i64>() else {
+                w.problem = Some((expected, format!("audit record {expected} is malformed")));
+                return Ok(w);
+            };
             if seq != expected {
                 w.problem = Some((expected, format!("audit record {expected} is missing")));
                 return Ok(w);
             }
-            let Some(f) = super::rules::unpack::<15>(&packed) else {
-                w.problem = Some((seq, format!("audit record {seq} is malformed")));
-                return Ok(w);
-            };
             let fields: [&str; 14] = [
                 f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12],
                 f[13],
@@ -211,6 +221,9 @@ async fn walk_range(db: Db, from: i64, to: i64) -> anyhow::Result<RangeWalk> {
             w.last_hash = Some(f[14].to_string());
             w.count += 1;
             expected += 1;
+        }
+        if expected < end {
+            break;
         }
     }
     if expected < to {
