@@ -43,6 +43,8 @@ pub struct Core {
     pub case_generation: Arc<AtomicU64>,
     /// Read cache of case queue pages (see `people::cache::ReadCache`).
     pub case_cache: Arc<people::cache::ReadCache<(Vec<cases::store::CaseBrief>, bool)>>,
+    /// Read cache of search result pages, valid for one index commit and case generation.
+    pub search_cache: Arc<people::cache::ReadCache<cases::service::SearchPage>>,
     /// The case catalogue and area names, in memory.
     pub cases: Arc<cases::catalogue::CaseCache>,
     /// Bumped after every committed change the public disclosure pages show (releases,
@@ -104,6 +106,7 @@ impl Core {
             search,
             case_generation,
             case_cache: Arc::default(),
+            search_cache: Arc::default(),
             disclosure_generation: Arc::new(AtomicU64::new(0)),
             db,
         })

@@ -301,6 +301,12 @@ impl Engine {
         self.indexed.load(Ordering::Relaxed)
     }
 
+    /// Which commit of the index searches see now: results read at one generation stay
+    /// right until the next.
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
     /// How many cases the index holds (as of its last commit).
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()

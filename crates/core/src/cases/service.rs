@@ -895,6 +895,32 @@ pub async fn search(
         limit: f.limit as usize + 1,
     };
     let building = engine.building();
+    // Equal authorised queries show equal pages to anyone: a page stays valid until the
+    // index commits again or a case changes, and for at most the cache's two seconds (the
+    // rows' state is read from the database).
+    let key = format!("{query:?}|{:?}|{}", f.county, engine.generation());
+    let generation = core
+        .case_generation
+        .load(std::sync::atomic::Ordering::Acquire);
+    let now = clock::now_ms();
+    if let Some(hit) = core.search_cache.get(&key, generation, now) {
+        return Ok((*hit).clone());
+    }
+    let page = search_uncached(core, engine, query, f, building).await?;
+    if !building {
+        core.search_cache
+            .put(key, generation, now, std::sync::Arc::new(page.clone()));
+    }
+    Ok(page)
+}
+
+async fn search_uncached(
+    core: &Core,
+    engine: std::sync::Arc<super::search::Engine>,
+    query: super::search::SearchQuery,
+    f: CaseFilter,
+    building: bool,
+) -> AppResult<SearchPage> {
     let hits = tokio::task::spawn_blocking(move || engine.search(&query))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
@@ -985,6 +1011,7 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
         let mut after = (i64::MIN, String::new());
         let mut big = false;
         loop {
+            let t0 = clock::instant();
             let mut tx = core.db.write.begin().await?;
             let due = store::due_for_escalation(&mut tx, &county, now, (after.0, &after.1), BATCH)
                 .await?;
@@ -996,6 +1023,7 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
             }
             after = (last.due_at, last.id.clone());
             let n = due.len();
+            let t_read = t0.elapsed();
             let mut events = Vec::with_capacity(n);
             let mut notes = Vec::new();
             let mut grouped = intake::Notices::default();
@@ -1035,9 +1063,12 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
                 changed.push(c);
             }
             notes.extend(grouped.into_rows(now));
+            let t_apply = t0.elapsed();
             store::escalate_many(&mut tx, &changed).await?;
+            let t_update = t0.elapsed();
             store::insert_events(&mut tx, &events).await?;
             store::insert_notifications(&mut tx, &notes).await?;
+            let t_events = t0.elapsed();
             let details: Vec<String> = changed
                 .iter()
                 .map(|c| format!("{} overdue → {}", c.number, c.level.as_str()))
@@ -1055,7 +1086,18 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
                 })
                 .collect();
             audit::record_many(&mut tx, entries).await?;
+            let t_audit = t0.elapsed();
             tx.commit().await?;
+            tracing::debug!(
+                batch = n,
+                read_ms = t_read.as_millis() as u64,
+                apply_ms = (t_apply - t_read).as_millis() as u64,
+                update_ms = (t_update - t_apply).as_millis() as u64,
+                events_ms = (t_events - t_update).as_millis() as u64,
+                audit_ms = (t_audit - t_events).as_millis() as u64,
+                commit_ms = (t0.elapsed() - t_audit).as_millis() as u64,
+                "escalation batch"
+            );
             core.cases_changed();
             total += changed.len();
             if (n as i64) < BATCH {
