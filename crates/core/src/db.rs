@@ -1,9 +1,14 @@
 //! Database pools and migrations for SQLite and PostgreSQL behind one code path (sqlx `Any`).
 //!
-//! SQLite: WAL, foreign keys, busy timeout, one writer connection and a read pool.
+//! SQLite: WAL, foreign keys, busy timeout, one writer connection and a read pool, and a
+//! checkpointer beside them (commits never copy the log back into the database themselves).
 //! PostgreSQL: one pool used for both reads and writes.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -26,6 +31,55 @@ pub struct Db {
     /// Readers (WAL lets them run beside the writer).
     pub read: AnyPool,
     pub url: String,
+    /// Held by every clone: the SQLite checkpointer stops when the last one is dropped.
+    _alive: std::sync::Arc<()>,
+}
+
+/// How often the checkpointer looks at the write-ahead log.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// A log this large is copied back even while writes go on.
+const CHECKPOINT_FORCE_BYTES: u64 = 256 << 20;
+
+/// Copy the write-ahead log back into the database file in the background (a passive
+/// checkpoint: it never blocks the writer or readers). The writer has automatic checkpoints
+/// turned off, so a commit waits only for its own log write to be durable — not for
+/// thousands of pages to be copied and the database file synced. The copy is made when
+/// writing pauses (the log file did not change for one look), or at once when the log has
+/// grown past [`CHECKPOINT_FORCE_BYTES`]: syncing the database file in the middle of a burst
+/// of commits would slow each of their own syncs.
+async fn checkpointer(opts: AnyConnectOptions, wal: PathBuf, alive: std::sync::Weak<()>) {
+    use sqlx::ConnectOptions;
+    let Ok(mut conn) = opts.connect().await else {
+        tracing::warn!("cannot open the checkpoint connection; the log is copied at close only");
+        return;
+    };
+    let _ = conn.execute("PRAGMA busy_timeout=10000;").await;
+    let look = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()))
+    };
+    let mut seen = look(&wal);
+    let mut copied = seen;
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if alive.upgrade().is_none() {
+            break;
+        }
+        let now = look(&wal);
+        let busy = now != seen;
+        seen = now;
+        let big = now.is_some_and(|(len, _)| len >= CHECKPOINT_FORCE_BYTES);
+        if (busy && !big) || now == copied {
+            continue;
+        }
+        match conn.execute("PRAGMA wal_checkpoint(PASSIVE);").await {
+            Ok(_) => copied = now,
+            Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
+        }
+    }
+    // The last connection to close copies the rest of the log.
+    let _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE);").await;
 }
 
 /// The SQLite file URL for a data directory.
@@ -66,7 +120,9 @@ impl Db {
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
                                  PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                                 PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
+                                 PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY; \
+                                 PRAGMA wal_autocheckpoint=0; \
+                                 PRAGMA journal_size_limit=67108864;",
                             )
                             .await?;
                             Ok(())
@@ -90,14 +146,24 @@ impl Db {
                             Ok(())
                         })
                     })
-                    .connect_with(opts)
+                    .connect_with(opts.clone())
                     .await
                     .context("cannot open the SQLite database for reading")?;
+                let alive = std::sync::Arc::new(());
+                let file = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:")
+                    .split('?')
+                    .next()
+                    .unwrap_or_default();
+                let wal = PathBuf::from(format!("{file}-wal"));
+                tokio::spawn(checkpointer(opts, wal, std::sync::Arc::downgrade(&alive)));
                 Ok(Db {
                     backend,
                     write,
                     read,
                     url: url.to_string(),
+                    _alive: alive,
                 })
             }
             Backend::Postgres => {
@@ -114,6 +180,7 @@ impl Db {
                     write: pool.clone(),
                     read: pool,
                     url: url.to_string(),
+                    _alive: std::sync::Arc::new(()),
                 })
             }
         }

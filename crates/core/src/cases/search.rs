@@ -233,6 +233,9 @@ pub struct Engine {
     building: AtomicBool,
     /// Cases indexed by this process (for the status line).
     indexed: AtomicU64,
+    /// Searches running at once: one per core. More would only share the cores and each
+    /// keep its own buffers; the others wait their turn in order.
+    running: tokio::sync::Semaphore,
     dir: PathBuf,
 }
 
@@ -283,6 +286,9 @@ impl Engine {
             jieba: OnceLock::new(),
             building: AtomicBool::new(false),
             indexed: AtomicU64::new(0),
+            running: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
             dir: dir.to_path_buf(),
         })
     }
@@ -334,6 +340,11 @@ impl Engine {
         doc.add_pre_tokenized_text(f.text, pre_tokenized(self.jieba(), &d.text));
         doc.add_i64(f.created, d.created_at);
         doc
+    }
+
+    /// A turn to search (see `running`).
+    pub async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.running.acquire().await.ok()
     }
 
     /// Search synchronously (call from a blocking thread).

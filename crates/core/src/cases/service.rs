@@ -921,10 +921,13 @@ async fn search_uncached(
     f: CaseFilter,
     building: bool,
 ) -> AppResult<SearchPage> {
-    let hits = tokio::task::spawn_blocking(move || engine.search(&query))
+    let turn = engine.turn().await;
+    let searcher = engine.clone();
+    let hits = tokio::task::spawn_blocking(move || searcher.search(&query))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(AppError::Internal)?;
+    drop(turn);
     let has_more = hits.ids.len() as i64 > f.limit;
     let mut ids = hits.ids;
     ids.truncate(f.limit as usize);

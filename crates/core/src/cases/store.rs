@@ -191,21 +191,6 @@ fn row_to_case(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
     let s = |i: usize| -> Result<String, sqlx::Error> { r.try_get(i) };
     let attrs: String = r.try_get(15)?;
     Ok(Case {
-        id: s(0)?,
-        number: s(1)?,
-        county_code: s(2)?,
-        type_code: s(3)?,
-        category: Category::parse(&s(4)?).ok_or_else(|| bad("category"))?,
-        area_code: s(5)?,
-        grid_code: r.try_get(6)?,
-        status: Status::parse(&s(7)?).ok_or_else(|| bad("status"))?,
-        priority: Priority::parse(&s(8)?).ok_or_else(|| bad("priority"))?,
-        level: Level::parse(&s(9)?).ok_or_else(|| bad("level"))?,
-        org: s(10)?,
-        slipped_level: r
-            .try_get::<Option<String>, _>(11)?
-            .and_then(|l| Level::parse(&l)),
-        escalations: r.try_get(12)?,
         title: s(13)?,
         description: s(14)?,
         attrs: serde_json::from_str(&attrs).unwrap_or(serde_json::Value::Null),
@@ -230,6 +215,52 @@ fn row_to_case(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
         updated_at: r.try_get(32)?,
         handled_at: r.try_get(33)?,
         closed_at: r.try_get(34)?,
+        ..case_head(r)?
+    })
+}
+
+/// The first thirteen columns of [`CASE_COLS`] and [`DUE_COLS`] (id to escalations); the
+/// rest empty.
+fn case_head(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
+    let s = |i: usize| -> Result<String, sqlx::Error> { r.try_get(i) };
+    Ok(Case {
+        id: s(0)?,
+        number: s(1)?,
+        county_code: s(2)?,
+        type_code: s(3)?,
+        category: Category::parse(&s(4)?).ok_or_else(|| bad("category"))?,
+        area_code: s(5)?,
+        grid_code: r.try_get(6)?,
+        status: Status::parse(&s(7)?).ok_or_else(|| bad("status"))?,
+        priority: Priority::parse(&s(8)?).ok_or_else(|| bad("priority"))?,
+        level: Level::parse(&s(9)?).ok_or_else(|| bad("level"))?,
+        org: s(10)?,
+        slipped_level: r
+            .try_get::<Option<String>, _>(11)?
+            .and_then(|l| Level::parse(&l)),
+        escalations: r.try_get(12)?,
+        due_at: 0,
+        created_at: 0,
+        updated_at: 0,
+        title: String::new(),
+        description: String::new(),
+        attrs: serde_json::Value::Null,
+        lat: None,
+        lon: None,
+        address: None,
+        source: String::new(),
+        reporter_user_id: None,
+        reporter_name: None,
+        anonymous: false,
+        assignee_user_id: None,
+        handler_user_id: None,
+        reopen_count: 0,
+        rating: None,
+        public_note: None,
+        duplicate_of: None,
+        pending_extension_hours: None,
+        handled_at: None,
+        closed_at: None,
     })
 }
 
@@ -785,6 +816,22 @@ pub async fn recent_open(
         .collect()
 }
 
+/// The columns the escalation sweep reads and writes (see [`row_to_due_case`]).
+const DUE_COLS: &str = "id, number, county_code, type_code, category, area_code, grid_code, \
+    status, priority, level, org, slipped_level, escalations, due_at, created_at, updated_at";
+
+/// A case as the escalation sweep needs it: what decides and records its escalation. The
+/// texts, place, reporter and rating are not read (left empty): the sweep writes only the
+/// columns of [`escalate_many`].
+fn row_to_due_case(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
+    Ok(Case {
+        due_at: r.try_get(13)?,
+        created_at: r.try_get(14)?,
+        updated_at: r.try_get(15)?,
+        ..case_head(r)?
+    })
+}
+
 /// Open cases of a county below the county level whose deadline has passed, in deadline
 /// order after the key `after` (deadline, id), so a sweep never reads a row twice.
 pub async fn due_for_escalation(
@@ -795,7 +842,7 @@ pub async fn due_for_escalation(
     limit: i64,
 ) -> AppResult<Vec<Case>> {
     let rows = sqlx::query(&format!(
-        "SELECT {CASE_COLS} FROM cases WHERE county_code = $1 AND is_open = 1 AND due_at < $2 \
+        "SELECT {DUE_COLS} FROM cases WHERE county_code = $1 AND is_open = 1 AND due_at < $2 \
          AND due_at >= $3 AND (due_at > $3 OR id > $4) \
          AND level <> 'county' AND status NOT IN ('handled', 'verified') \
          ORDER BY due_at, id LIMIT $5"
@@ -807,7 +854,7 @@ pub async fn due_for_escalation(
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    Ok(rows.iter().map(row_to_case).collect::<Result<_, _>>()?)
+    Ok(rows.iter().map(row_to_due_case).collect::<Result<_, _>>()?)
 }
 
 /// Write the escalation of many cases at once (level, organisation, slip, deadline, status).
