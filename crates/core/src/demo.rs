@@ -552,7 +552,11 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
         .iter()
         .map(|(code, name, _, _)| (code.clone(), name.clone()))
         .collect();
-    crate::deliberation::demo::seed(core, COUNTY_CODE, &named, seed).await?;
+    // Meetings need villagers on their rosters: a county generated without residents (the
+    // import benchmark fills it from a ledger) has no decisions to show.
+    if residents > 0 {
+        crate::deliberation::demo::seed(core, COUNTY_CODE, &named, seed).await?;
+    }
     Ok(DemoSummary {
         cases,
         townships: TOWNSHIPS.len(),
