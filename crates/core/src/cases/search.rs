@@ -694,6 +694,9 @@ fn build(
         }
         let mut after = String::new();
         let mut count = 0usize;
+        // Catching up: cases the index already holds are left as they are, so a start with
+        // nothing new to index loads neither the segmenter nor writes a commit.
+        let searcher = engine.reader.searcher();
         loop {
             let page = rt.block_on(super::store::search_docs(
                 db,
@@ -706,14 +709,20 @@ fn build(
             for d in &page {
                 *newest = Some(newest.map_or(d.created_at, |n| n.max(d.created_at)));
                 if since.is_some() {
-                    writer.delete_term(Term::from_field_text(engine.fields.id, &d.id));
+                    let id = Term::from_field_text(engine.fields.id, &d.id);
+                    if searcher.doc_freq(&id)? > 0 {
+                        continue;
+                    }
                 }
                 writer.add_document(engine.doc(d))?;
+                count += 1;
             }
-            count += page.len();
             if (page.len() as i64) < PAGE {
                 break;
             }
+        }
+        if since.is_some() && count == 0 {
+            return Ok(0);
         }
         let mut prepared = writer.prepare_commit()?;
         if let Some(t) = *newest {
