@@ -61,31 +61,6 @@ pub fn chain_hash_of(fields: &[&str; 14]) -> String {
     crate::crypto::sm3_hex(&buf)
 }
 
-/// Split a packed row — each field written as `<bytes>:<text>` one after another (what
-/// `store::PACKED` selects) — into its fields. `None` when it is not well formed.
-pub fn unpack<const N: usize>(packed: &str) -> Option<[&str; N]> {
-    match unpack_prefix::<N>(packed)? {
-        (out, "") => Some(out),
-        _ => None,
-    }
-}
-
-/// The first `N` fields of a packed text and what follows them (records packed one after
-/// another).
-pub fn unpack_prefix<const N: usize>(packed: &str) -> Option<([&str; N], &str)> {
-    let mut out = [""; N];
-    let mut rest = packed;
-    for slot in out.iter_mut() {
-        let colon = rest.find(':')?;
-        let bytes: usize = rest[..colon].parse().ok()?;
-        let body = &rest[colon + 1..];
-        // `get` is None past the end or inside a character: both are malformed.
-        *slot = body.get(..bytes)?;
-        rest = &body[bytes..];
-    }
-    Some((out, rest))
-}
-
 /// The digest of a before/after snapshot.
 pub fn snapshot_digest(v: &serde_json::Value) -> String {
     crate::crypto::sm3_hex(v.to_string().as_bytes())
@@ -98,16 +73,6 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn packed_rows_unpack_by_characters() {
-        let f = unpack::<3>("6:张三0:5:a:b:c").unwrap();
-        assert_eq!(f, ["张三", "", "a:b:c"]);
-        assert!(unpack::<3>("6:张三0:").is_none(), "a field is missing");
-        assert!(unpack::<1>("2:张").is_none(), "inside a character");
-        assert!(unpack::<1>("3:ab").is_none(), "too short");
-        assert!(unpack::<1>("1:abc").is_none(), "trailing text");
-    }
 
     fn rec(seq: i64, prev: &str) -> AuditRecord {
         let mut r = AuditRecord {

@@ -125,27 +125,27 @@ pub struct VerifyReport {
     pub problem: Option<String>,
 }
 
-/// Every field of a record as one text value, each written `<bytes>:<text>` (see
-/// `rules::unpack`): one column is
-/// far cheaper to fetch than fifteen, and one `format` call (the same on SQLite and
-/// PostgreSQL) far cheaper than forty-five concatenations.
-const PACKED: &str =
-    "format('%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s%s:%s', \
-    octet_length(prev_hash), prev_hash,\
-    octet_length(CAST(seq AS TEXT)), CAST(seq AS TEXT),\
-    octet_length(CAST(at AS TEXT)), CAST(at AS TEXT),\
-    octet_length(COALESCE(actor_id, '')), COALESCE(actor_id, ''),\
-    octet_length(actor_name), actor_name,\
-    octet_length(COALESCE(on_behalf_of, '')), COALESCE(on_behalf_of, ''),\
-    octet_length(action), action,\
-    octet_length(object_type), object_type,\
-    octet_length(object_id), object_id,\
-    octet_length(COALESCE(area_code, '')), COALESCE(area_code, ''),\
-    octet_length(COALESCE(source, '')), COALESCE(source, ''),\
-    octet_length(COALESCE(before_digest, '')), COALESCE(before_digest, ''),\
-    octet_length(COALESCE(after_digest, '')), COALESCE(after_digest, ''),\
-    octet_length(detail), detail,\
-    octet_length(hash), hash)";
+/// Every field of a record as one text value (see [`crate::db::packed`]), in the order the
+/// chain hash takes them, then the hash.
+fn packed_record() -> String {
+    crate::db::packed(&[
+        "prev_hash",
+        "CAST(seq AS TEXT)",
+        "CAST(at AS TEXT)",
+        "COALESCE(actor_id, '')",
+        "actor_name",
+        "COALESCE(on_behalf_of, '')",
+        "action",
+        "object_type",
+        "object_id",
+        "COALESCE(area_code, '')",
+        "COALESCE(source, '')",
+        "COALESCE(before_digest, '')",
+        "COALESCE(after_digest, '')",
+        "detail",
+        "hash",
+    ])
+}
 
 /// What one range of the chain looked like.
 struct RangeWalk {
@@ -171,7 +171,8 @@ async fn walk_range(db: Db, from: i64, to: i64) -> anyhow::Result<RangeWalk> {
     const WINDOW: i64 = 2_000;
     let sql = format!(
         "SELECT string_agg(p, '' ORDER BY s) FROM \
-         (SELECT seq AS s, {PACKED} AS p FROM audit_log WHERE seq >= $1 AND seq < $2) w"
+         (SELECT seq AS s, {} AS p FROM audit_log WHERE seq >= $1 AND seq < $2) w",
+        packed_record()
     );
     while expected < to {
         let end = (expected + WINDOW).min(to);
@@ -183,7 +184,7 @@ async fn walk_range(db: Db, from: i64, to: i64) -> anyhow::Result<RangeWalk> {
             .try_get(0)?;
         let mut rest = joined.as_deref().unwrap_or("");
         while !rest.is_empty() {
-            let Some((f, tail)) = super::rules::unpack_prefix::<15>(rest) else {
+            let Some((f, tail)) = crate::db::unpack_prefix::<15>(rest) else {
                 w.problem = Some((expected, format!("audit record {expected} is malformed")));
                 return Ok(w);
             };

@@ -1009,7 +1009,7 @@ pub async fn escalate_overdue(core: &Core, now: i64) -> AppResult<usize> {
     let mut counties: Vec<String> = cat.types.values().map(|t| t.county_code.clone()).collect();
     counties.sort();
     counties.dedup();
-    const BATCH: i64 = 2000;
+    const BATCH: i64 = 4000;
     for county in counties {
         let mut after = (i64::MIN, String::new());
         let mut big = false;

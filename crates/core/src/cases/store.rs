@@ -219,8 +219,7 @@ fn row_to_case(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
     })
 }
 
-/// The first thirteen columns of [`CASE_COLS`] and [`DUE_COLS`] (id to escalations); the
-/// rest empty.
+/// The first thirteen columns of [`CASE_COLS`] (id to escalations); the rest empty.
 fn case_head(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
     let s = |i: usize| -> Result<String, sqlx::Error> { r.try_get(i) };
     Ok(Case {
@@ -239,6 +238,26 @@ fn case_head(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
             .try_get::<Option<String>, _>(11)?
             .and_then(|l| Level::parse(&l)),
         escalations: r.try_get(12)?,
+        ..blank_case()
+    })
+}
+
+/// A case with every field empty (filled in by the readers above).
+fn blank_case() -> Case {
+    Case {
+        id: String::new(),
+        number: String::new(),
+        county_code: String::new(),
+        type_code: String::new(),
+        category: Category::Report,
+        area_code: String::new(),
+        grid_code: None,
+        status: Status::Reported,
+        priority: Priority::Normal,
+        level: Level::Village,
+        org: String::new(),
+        slipped_level: None,
+        escalations: 0,
         due_at: 0,
         created_at: 0,
         updated_at: 0,
@@ -261,7 +280,7 @@ fn case_head(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
         pending_extension_hours: None,
         handled_at: None,
         closed_at: None,
-    })
+    }
 }
 
 /// A case ready to insert, with the encrypted reporter phone and idempotency key.
@@ -816,19 +835,49 @@ pub async fn recent_open(
         .collect()
 }
 
-/// The columns the escalation sweep reads and writes (see [`row_to_due_case`]).
-const DUE_COLS: &str = "id, number, county_code, type_code, category, area_code, grid_code, \
-    status, priority, level, org, slipped_level, escalations, due_at, created_at, updated_at";
+/// The fields the escalation sweep reads, as text (see [`crate::db::packed`]).
+const DUE_FIELDS: [&str; 16] = [
+    "id",
+    "number",
+    "county_code",
+    "type_code",
+    "category",
+    "area_code",
+    "COALESCE(grid_code, '')",
+    "status",
+    "priority",
+    "level",
+    "org",
+    "COALESCE(slipped_level, '')",
+    "CAST(escalations AS TEXT)",
+    "CAST(due_at AS TEXT)",
+    "CAST(created_at AS TEXT)",
+    "CAST(updated_at AS TEXT)",
+];
 
 /// A case as the escalation sweep needs it: what decides and records its escalation. The
 /// texts, place, reporter and rating are not read (left empty): the sweep writes only the
 /// columns of [`escalate_many`].
-fn row_to_due_case(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
+fn due_case(f: [&str; 16]) -> Result<Case, sqlx::Error> {
+    let int = |i: usize, what: &str| f[i].parse::<i64>().map_err(|_| bad(what));
     Ok(Case {
-        due_at: r.try_get(13)?,
-        created_at: r.try_get(14)?,
-        updated_at: r.try_get(15)?,
-        ..case_head(r)?
+        id: f[0].to_string(),
+        number: f[1].to_string(),
+        county_code: f[2].to_string(),
+        type_code: f[3].to_string(),
+        category: Category::parse(f[4]).ok_or_else(|| bad("category"))?,
+        area_code: f[5].to_string(),
+        grid_code: (!f[6].is_empty()).then(|| f[6].to_string()),
+        status: Status::parse(f[7]).ok_or_else(|| bad("status"))?,
+        priority: Priority::parse(f[8]).ok_or_else(|| bad("priority"))?,
+        level: Level::parse(f[9]).ok_or_else(|| bad("level"))?,
+        org: f[10].to_string(),
+        slipped_level: Level::parse(f[11]),
+        escalations: int(12, "escalations")?,
+        due_at: int(13, "due_at")?,
+        created_at: int(14, "created_at")?,
+        updated_at: int(15, "updated_at")?,
+        ..blank_case()
     })
 }
 
@@ -841,20 +890,32 @@ pub async fn due_for_escalation(
     after: (i64, &str),
     limit: i64,
 ) -> AppResult<Vec<Case>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {DUE_COLS} FROM cases WHERE county_code = $1 AND is_open = 1 AND due_at < $2 \
+    // The batch comes back as one value: one row to hand over, not one per case.
+    let joined: Option<String> = sqlx::query(&format!(
+        "SELECT string_agg(p, '' ORDER BY d, i) FROM \
+         (SELECT due_at AS d, id AS i, {} AS p FROM cases \
+         WHERE county_code = $1 AND is_open = 1 AND due_at < $2 \
          AND due_at >= $3 AND (due_at > $3 OR id > $4) \
          AND level <> 'county' AND status NOT IN ('handled', 'verified') \
-         ORDER BY due_at, id LIMIT $5"
+         ORDER BY due_at, id LIMIT $5) w",
+        crate::db::packed(&DUE_FIELDS)
     ))
     .bind(county.to_string())
     .bind(now)
     .bind(after.0)
     .bind(after.1.to_string())
     .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.iter().map(row_to_due_case).collect::<Result<_, _>>()?)
+    .fetch_one(conn)
+    .await?
+    .try_get(0)?;
+    let mut rest = joined.as_deref().unwrap_or("");
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let (f, tail) = crate::db::unpack_prefix::<16>(rest).ok_or_else(|| bad("packed case"))?;
+        out.push(due_case(f)?);
+        rest = tail;
+    }
+    Ok(out)
 }
 
 /// Write the escalation of many cases at once (level, organisation, slip, deadline, status).
