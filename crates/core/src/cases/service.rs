@@ -896,8 +896,8 @@ pub async fn search(
     };
     let building = engine.building();
     // Equal authorised queries show equal pages to anyone: a page stays valid until the
-    // index commits again or a case changes, and for at most the cache's two seconds (the
-    // rows' state is read from the database).
+    // index commits again or a case changes, and for about the cache's two seconds (the
+    // rows' state is read from the database; see `ReadCache::get`).
     let key = format!("{query:?}|{:?}|{}", f.county, engine.generation());
     let generation = core
         .case_generation
