@@ -1,6 +1,6 @@
 //! Chinese full-text search over cases.
 //!
-//! The index is derived state kept beside the database (`DATA_DIR/search/cases-v2`), never
+//! The index is derived state kept beside the database (`DATA_DIR/search/cases-v3`), never
 //! the record: it can be deleted at any time and is rebuilt from the database on demand.
 //! Text is segmented with jieba (search mode when indexing, so long words are also indexed
 //! by their parts; default mode for queries) and every query word must match. Each case is
@@ -27,7 +27,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED, STRING,
 };
-use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::tokenizer::{PreTokenizedStream, PreTokenizedString, Token};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
 use super::model::Case;
@@ -35,7 +35,11 @@ use crate::authz::Scope;
 use crate::db::Db;
 
 /// Version of the index layout: a new layout is built in a new directory.
-const LAYOUT: &str = "cases-v2";
+const LAYOUT: &str = "cases-v3";
+/// Where earlier layouts were kept: removed when the current one is opened.
+const OLD_LAYOUTS: [&str; 2] = ["cases-v1", "cases-v2"];
+/// The name the tokenizer of case text is registered under in the index.
+const TEXT_TOKENIZER: &str = "case_text";
 /// Heap of the index writer.
 const WRITER_HEAP: usize = 32 * 1024 * 1024;
 /// How long the writer waits for more cases before it commits what it has.
@@ -228,7 +232,7 @@ pub struct Engine {
     fields: Fields,
     /// The segmenter's dictionary is large: loaded on the first case indexed or searched,
     /// so an idle server that has nothing new to index does not carry it.
-    jieba: OnceLock<Jieba>,
+    jieba: Arc<OnceLock<Jieba>>,
     /// Set while the index is being built from the database.
     building: AtomicBool,
     /// Cases indexed by this process (for the status line).
@@ -253,7 +257,7 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text_opts = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("raw")
+            .set_tokenizer(TEXT_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
     let fields = Fields {
@@ -274,7 +278,19 @@ impl Engine {
     fn open(dir: &Path) -> anyhow::Result<Engine> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
+        if let Some(parent) = dir.parent() {
+            for old in OLD_LAYOUTS {
+                let _ = std::fs::remove_dir_all(parent.join(old));
+            }
+        }
         let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        let jieba = Arc::new(OnceLock::new());
+        index.tokenizers().register(
+            TEXT_TOKENIZER,
+            CaseTextTokenizer {
+                jieba: jieba.clone(),
+            },
+        );
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -283,7 +299,7 @@ impl Engine {
             index,
             reader,
             fields,
-            jieba: OnceLock::new(),
+            jieba,
             building: AtomicBool::new(false),
             indexed: AtomicU64::new(0),
             running: tokio::sync::Semaphore::new(
@@ -337,7 +353,8 @@ impl Engine {
             doc.add_text(f.grid, g);
         }
         doc.add_text(f.kind, &d.type_code);
-        doc.add_pre_tokenized_text(f.text, pre_tokenized(self.jieba(), &d.text));
+        // Segmented by `CaseTextTokenizer` in the index writer's thread.
+        doc.add_text(f.text, &d.text);
         doc.add_i64(f.created, d.created_at);
         doc
     }
@@ -529,17 +546,17 @@ fn bigrams(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// The tokens a case's text is indexed by: jieba's search-mode words, and every pair of
 /// adjacent Han characters, so that a query word is found even where jieba cut the text
 /// differently in its context (村口路灯 → 村口路 / 灯).
-fn pre_tokenized(jieba: &Jieba, text: &str) -> PreTokenizedString {
+fn text_tokens(jieba: &Jieba, text: &str) -> Vec<Token> {
+    // A word is known by where it starts and its length: the same slice of the text.
     let mut seen = std::collections::HashSet::new();
     let mut tokens = Vec::new();
     let mut push = |from: usize, word: &str| {
-        let t = normalise(word);
-        if seen.insert((from, t.clone())) {
+        if seen.insert((from, word.len())) {
             tokens.push(Token {
                 offset_from: from,
                 offset_to: from + word.len(),
                 position: tokens.len(),
-                text: t,
+                text: normalise(word),
                 position_length: 1,
             });
         }
@@ -552,9 +569,25 @@ fn pre_tokenized(jieba: &Jieba, text: &str) -> PreTokenizedString {
     for (from, pair) in bigrams(text) {
         push(from, pair);
     }
-    PreTokenizedString {
-        text: String::new(),
-        tokens,
+    tokens
+}
+
+/// The index's tokenizer of case text ([`text_tokens`]). Registered with the index rather
+/// than handing the index pre-tokenized text, which it would copy through JSON for every
+/// case. The segmenter's dictionary is loaded with the first text.
+#[derive(Clone)]
+struct CaseTextTokenizer {
+    jieba: Arc<OnceLock<Jieba>>,
+}
+
+impl tantivy::tokenizer::Tokenizer for CaseTextTokenizer {
+    type TokenStream<'a> = PreTokenizedStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PreTokenizedStream {
+        PreTokenizedStream::from(PreTokenizedString {
+            text: String::new(),
+            tokens: text_tokens(self.jieba.get_or_init(Jieba::new), text),
+        })
     }
 }
 
@@ -761,8 +794,8 @@ mod tests {
     #[test]
     fn indexing_keeps_parts_of_long_words() {
         let j = Jieba::new();
-        let t = pre_tokenized(&j, "中华人民共和国农村低保");
-        let words: Vec<&str> = t.tokens.iter().map(|t| t.text.as_str()).collect();
+        let t = text_tokens(&j, "中华人民共和国农村低保");
+        let words: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
         assert!(words.contains(&"低保"), "{words:?}");
         assert!(words.contains(&"中华"), "{words:?}");
         // Every query word of the same text is among the indexed words.
@@ -779,8 +812,8 @@ mod tests {
             ("村北老槐树旁的变压器冒烟", "变压器"),
             ("自来水发黄有异味", "自来水"),
         ] {
-            let t = pre_tokenized(&j, text);
-            let indexed: Vec<&str> = t.tokens.iter().map(|t| t.text.as_str()).collect();
+            let t = text_tokens(&j, text);
+            let indexed: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
             for w in query_words(&j, query) {
                 let pairs: Vec<&str> = bigrams(&w).map(|(_, p)| p).collect();
                 assert!(
