@@ -49,6 +49,8 @@ const CHECKPOINT_FORCE_BYTES: u64 = 256 << 20;
 /// of commits would slow each of their own syncs.
 async fn checkpointer(opts: AnyConnectOptions, wal: PathBuf, alive: std::sync::Weak<()>) {
     use sqlx::ConnectOptions;
+    // Copying a large log back takes seconds by nature: not a slow statement worth a warning.
+    let opts = opts.log_slow_statements(log::LevelFilter::Off, Duration::from_secs(60));
     let Ok(mut conn) = opts.connect().await else {
         tracing::warn!("cannot open the checkpoint connection; the log is copied at close only");
         return;
@@ -60,7 +62,9 @@ async fn checkpointer(opts: AnyConnectOptions, wal: PathBuf, alive: std::sync::W
             .map(|m| (m.len(), m.modified().ok()))
     };
     let mut seen = look(&wal);
-    let mut copied = seen;
+    // A log left by an earlier process (a bulk command, a crash) is copied at the first
+    // quiet look too.
+    let mut copied = None;
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         if alive.upgrade().is_none() {
@@ -236,9 +240,20 @@ impl Db {
         }
     }
 
+    /// Close the pools. On SQLite the log is first copied back into the database file and
+    /// emptied, so a bulk command leaves one file behind rather than gigabytes of log.
     pub async fn close(&self) {
-        self.write.close().await;
         self.read.close().await;
+        if self.backend == Backend::Sqlite {
+            // backend-specific
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.write)
+                .await
+            {
+                tracing::warn!(error = %e, "final checkpoint failed");
+            }
+        }
+        self.write.close().await;
     }
 }
 
@@ -315,11 +330,12 @@ pub fn values_list(backend: Backend, rows: usize, cols: usize, tail: &str) -> St
     sql
 }
 
-/// Split `items` into chunks whose lengths come from a few fixed sizes (256, 64, 16, 4, 1),
-/// so that multi-row statements of any batch reuse a handful of prepared statements instead
-/// of preparing a new one for every batch length (the statement cache holds 100).
+/// Split `items` into chunks whose lengths are powers of two up to 256, largest first, so
+/// that multi-row statements of any batch reuse a handful of prepared statements instead of
+/// preparing a new one for every batch length (the statement cache holds 100), and a batch
+/// below 256 takes at most one statement per binary digit of its length (33 → 32 + 1).
 pub fn fixed_chunks<T>(items: &[T]) -> Vec<&[T]> {
-    const SIZES: [usize; 5] = [256, 64, 16, 4, 1];
+    const SIZES: [usize; 9] = [256, 128, 64, 32, 16, 8, 4, 2, 1];
     let mut out = Vec::new();
     let mut rest = items;
     while !rest.is_empty() {
@@ -498,7 +514,10 @@ mod tests {
         assert_eq!(sizes, vec![256, 64, 16, 4, 1]);
         let v: Vec<u32> = (0..7).collect();
         let sizes: Vec<usize> = fixed_chunks(&v).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, vec![4, 1, 1, 1]);
+        assert_eq!(sizes, vec![4, 2, 1]);
+        let v: Vec<u32> = (0..600).collect();
+        let sizes: Vec<usize> = fixed_chunks(&v).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![256, 256, 64, 16, 8]);
         assert!(fixed_chunks::<u32>(&[]).is_empty());
     }
 
