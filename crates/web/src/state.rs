@@ -27,7 +27,8 @@ pub struct CachedSession {
 /// Application state.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub core: Core,
+    /// Shared, not copied: axum clones the state for every request.
+    pub core: Arc<Core>,
     pub sessions: Arc<Mutex<HashMap<String, CachedSession>>>,
     pub login_attempts: Arc<Mutex<HashMap<String, Vec<i64>>>>,
     /// Children of an area (code, name, level) — the area tree changes rarely; entries live a
@@ -50,7 +51,7 @@ pub const LOGIN_RATE: usize = 10;
 impl AppState {
     pub fn new(core: Core) -> Self {
         AppState {
-            core,
+            core: Arc::new(core),
             sessions: Arc::new(Mutex::new(HashMap::new())),
             login_attempts: Arc::new(Mutex::new(HashMap::new())),
             area_children: Arc::new(Mutex::new(HashMap::new())),
