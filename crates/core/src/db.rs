@@ -39,6 +39,14 @@ pub struct Db {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// A log this large is copied back even while writes go on.
 const CHECKPOINT_FORCE_BYTES: u64 = 256 << 20;
+/// While a bulk write runs (see [`bulk_cache`]) the log may grow to this before it is
+/// copied: the bulk write is bounded and is followed by a pause, and copying in the middle of
+/// it made each of its commits wait behind the copy's writes (a sweep's last commits took
+/// three times as long).
+const CHECKPOINT_FORCE_BULK_BYTES: u64 = 2 << 30;
+
+/// Set while a bulk write runs in this process.
+static BULK_WRITE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Copy the write-ahead log back into the database file in the background (a passive
 /// checkpoint: it never blocks the writer or readers). The writer has automatic checkpoints
@@ -73,7 +81,12 @@ async fn checkpointer(opts: AnyConnectOptions, wal: PathBuf, alive: std::sync::W
         let now = look(&wal);
         let busy = now != seen;
         seen = now;
-        let big = now.is_some_and(|(len, _)| len >= CHECKPOINT_FORCE_BYTES);
+        let force = if BULK_WRITE.load(std::sync::atomic::Ordering::Relaxed) {
+            CHECKPOINT_FORCE_BULK_BYTES
+        } else {
+            CHECKPOINT_FORCE_BYTES
+        };
+        let big = now.is_some_and(|(len, _)| len >= force);
         if (busy && !big) || now == copied {
             continue;
         }
@@ -135,6 +148,8 @@ impl Db {
                     .connect_with(opts.clone())
                     .await
                     .context("cannot open the SQLite database")?;
+                // Readers keep 2 MB of pages each: the pages people ask for most are served
+                // from the read caches above the database, and the rest from the OS cache.
                 let read = AnyPoolOptions::new()
                     .test_before_acquire(false)
                     .max_connections(4)
@@ -144,7 +159,7 @@ impl Db {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                                 PRAGMA cache_size=-4000; PRAGMA query_only=ON;",
+                                 PRAGMA cache_size=-2000; PRAGMA query_only=ON;",
                             )
                             .await?;
                             Ok(())
@@ -257,14 +272,16 @@ impl Db {
     }
 }
 
-/// Give the SQLite writer a large page cache for a bulk load (imports, demo), or hand the
-/// memory back afterwards. A no-op on PostgreSQL. backend-specific
+/// Give the SQLite writer a large page cache for a bulk load (imports, demo, a large
+/// escalation sweep), or hand the memory back afterwards; the checkpointer lets the log grow
+/// further meanwhile. A no-op on PostgreSQL. backend-specific
 pub async fn bulk_cache(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
     on: bool,
 ) -> anyhow::Result<()> {
     if backend == Backend::Sqlite {
+        BULK_WRITE.store(on, std::sync::atomic::Ordering::Relaxed);
         // Reading the file through a memory map saves a system call per page read, which is
         // most of the cost of visiting rows spread over a large table.
         let sql = if on {
