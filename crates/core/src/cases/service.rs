@@ -819,16 +819,36 @@ pub async fn list_brief(
             ..f.clone()
         }
     );
+    through_cache(
+        core,
+        &core.case_cache,
+        key,
+        store::list_brief(&core.db, &f),
+        true,
+    )
+    .await
+}
+
+/// A page from one of the case read caches, or `read` and kept there (when `keep`) for the
+/// current case generation (see `ReadCache::get`).
+async fn through_cache<T: Clone>(
+    core: &Core,
+    cache: &crate::people::cache::ReadCache<T>,
+    key: String,
+    read: impl std::future::Future<Output = AppResult<T>>,
+    keep: bool,
+) -> AppResult<T> {
     let generation = core
         .case_generation
         .load(std::sync::atomic::Ordering::Acquire);
     let now = clock::now_ms();
-    if let Some(hit) = core.case_cache.get(&key, generation, now) {
+    if let Some(hit) = cache.get(&key, generation, now) {
         return Ok((*hit).clone());
     }
-    let page = store::list_brief(&core.db, &f).await?;
-    core.case_cache
-        .put(key, generation, now, std::sync::Arc::new(page.clone()));
+    let page = read.await?;
+    if keep {
+        cache.put(key, generation, now, std::sync::Arc::new(page.clone()));
+    }
     Ok(page)
 }
 
@@ -898,20 +918,16 @@ pub async fn search(
     // Equal authorised queries show equal pages to anyone: a page stays valid until the
     // index commits again or a case changes, and for about the cache's two seconds (the
     // rows' state is read from the database; see `ReadCache::get`).
+    // Pages read while the index is being built are not kept: they may be incomplete.
     let key = format!("{query:?}|{:?}|{}", f.county, engine.generation());
-    let generation = core
-        .case_generation
-        .load(std::sync::atomic::Ordering::Acquire);
-    let now = clock::now_ms();
-    if let Some(hit) = core.search_cache.get(&key, generation, now) {
-        return Ok((*hit).clone());
-    }
-    let page = search_uncached(core, engine, query, f, building).await?;
-    if !building {
-        core.search_cache
-            .put(key, generation, now, std::sync::Arc::new(page.clone()));
-    }
-    Ok(page)
+    through_cache(
+        core,
+        &core.search_cache,
+        key,
+        search_uncached(core, engine, query, f, building),
+        !building,
+    )
+    .await
 }
 
 async fn search_uncached(
