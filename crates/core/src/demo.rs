@@ -382,10 +382,14 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
     let v1 = &villages[0];
     let v2 = &villages[1];
     let township1 = format!("{}000", &v1.0[..9]);
+    // The villager's login is someone who holds no office in the village (neither cadre nor
+    // supervisor), a household head with a phone where there is one.
+    let plain = |i: usize| !people[i].flags[2] && !people[i].flags[3];
     let villager_idx = first_village_people
         .iter()
         .copied()
-        .find(|&i| people[i].phone.is_some() && people[i].relation == "head" && !people[i].flags[2])
+        .find(|&i| people[i].phone.is_some() && people[i].relation == "head" && plain(i))
+        .or_else(|| first_village_people.iter().copied().find(|&i| plain(i)))
         .unwrap_or(0);
     let cadre_idx = first_village_people
         .iter()
