@@ -22,18 +22,8 @@ async fn appraisal_over_the_api_and_pages(app: Arc<TestApp>) {
     let vperson = app.actor(&vuser).await.person_id.unwrap();
     {
         let mut c = app.core.db.write.acquire().await.unwrap();
-        // (The demo makes its villager a cadre; here another adult takes that place.)
-        sqlx::query(
-            "UPDATE persons SET is_cadre = 1 WHERE id = (SELECT id FROM persons \
-             WHERE area_code LIKE $1 || '%' AND is_cadre = 0 AND status = 'active' \
-             AND birth_date <= '1990-01-01' AND id <> $2 ORDER BY id DESC LIMIT 1)",
-        )
-        .bind(&village)
-        .bind(&vperson)
-        .execute(&mut *c)
-        .await
-        .unwrap();
-        sqlx::query("UPDATE persons SET is_cadre = 0, is_representative = 1 WHERE id = $1")
+        // (The demo's villager holds no office in the village.)
+        sqlx::query("UPDATE persons SET is_representative = 1 WHERE id = $1")
             .bind(&vperson)
             .execute(&mut *c)
             .await
