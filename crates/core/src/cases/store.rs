@@ -242,8 +242,8 @@ fn case_head(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
     })
 }
 
-/// A case with every field empty (filled in by the readers above).
-fn blank_case() -> Case {
+/// A case with every field empty (filled in by the readers above, and by tests).
+pub(crate) fn blank_case() -> Case {
     Case {
         id: String::new(),
         number: String::new(),
