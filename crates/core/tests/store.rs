@@ -2070,3 +2070,43 @@ async fn closing_keeps_everything_and_empties_the_log() {
     })
     .await;
 }
+
+/// SQLite: a commit leaves its pages in the log (it waits only for its own log write); the
+/// checkpointer copies them into the database file once writing pauses. PostgreSQL has no
+/// such log to copy: nothing to check there.
+#[tokio::test]
+async fn the_checkpointer_copies_the_log_when_writing_pauses() {
+    each_backend(|env| async move {
+        if env.backend != Backend::Sqlite {
+            return;
+        }
+        let core = env.fresh_core().await;
+        let file = common::data_file(&core, "xiangzhi.db");
+        let len = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        // Let the migrations' pages be copied first.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let before = len();
+        sqlx::query("CREATE TABLE checkpoint_probe (b BLOB)")
+            .execute(&core.db.write)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO checkpoint_probe VALUES (zeroblob(4000000))")
+            .execute(&core.db.write)
+            .await
+            .unwrap();
+        assert!(
+            len() < before + 3_000_000,
+            "the commit copied its pages into the database file itself"
+        );
+        let mut copied = false;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if len() >= before + 3_000_000 {
+                copied = true;
+                break;
+            }
+        }
+        assert!(copied, "the log was not copied back within five seconds");
+    })
+    .await;
+}
