@@ -557,6 +557,44 @@ async fn intake_is_idempotent_offers_duplicates_and_survives_concurrency() {
             .await,
             before + 200
         );
+        // Repeats of earlier keys mixed with new submissions in concurrent batches: the
+        // repeats get their case back, and the numbers they reserved are given back, so the
+        // numbers of a county and year stay gapless.
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let core = core.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut n = report("road_facility", &format!("第{i}处路灯不亮"));
+                n.idempotency_key = Some(if i % 2 == 0 {
+                    format!("load-{i}")
+                } else {
+                    format!("more-{i}")
+                });
+                cases::raise(&core, &cadre(), "staff", n).await
+            }));
+        }
+        let mut created_now = 0;
+        for t in tasks {
+            match t.await.unwrap().unwrap() {
+                RaiseOutcome::Created { .. } => created_now += 1,
+                RaiseOutcome::Existing { case } => assert!(ids.contains(&case.id)),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(created_now, 20);
+        assert_eq!(
+            count(&core, "SELECT COUNT(*) FROM cases").await,
+            before + 220
+        );
+        assert_eq!(
+            count(
+                &core,
+                "SELECT COUNT(*) FROM case_counters cc WHERE cc.n <> (SELECT COUNT(*) FROM cases c \
+                 WHERE c.county_code = cc.county_code AND c.number LIKE cc.year || '-%')"
+            )
+            .await,
+            0
+        );
         let v = audit::verify(&core.db).await.unwrap();
         assert!(v.problem.is_none(), "{v:?}");
     })

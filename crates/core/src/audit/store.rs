@@ -7,21 +7,21 @@ use super::rules::{chain_hash, snapshot_digest, AuditRecord, GENESIS};
 use super::Entry;
 use crate::authz::Actor;
 use crate::clock;
-use crate::db::Db;
-use crate::error::AppResult;
+use crate::db::{Db, Script};
+use crate::error::{AppError, AppResult};
 
 /// Append one record to the chain inside the caller's transaction.
 ///
-/// The head row is bumped first with `UPDATE … RETURNING`, which takes the row lock on
-/// PostgreSQL (and the database write lock on SQLite), so concurrent writers line up and the
-/// chain never forks.
+/// The head row is locked first (see [`push_lock_head`]), so concurrent writers line up
+/// and the chain never forks.
 pub async fn record(conn: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> AppResult<i64> {
     record_many(conn, vec![(actor, e)]).await
 }
 
-/// Append many records at once inside the caller's transaction: one head bump, multi-row
-/// inserts. Used by group commit and sweeps, where one statement per record would cost more
-/// than the work itself. Each entry may carry its own actor.
+/// Append many records at once inside the caller's transaction: one head lock, then the
+/// multi-row inserts and the new head in one script. Used by group commit and sweeps, where
+/// one statement per record would cost more than the work itself. Each entry may carry its
+/// own actor.
 pub async fn record_many(
     conn: &mut AnyConnection,
     entries: Vec<(&Actor, Entry<'_>)>,
@@ -29,18 +29,53 @@ pub async fn record_many(
     if entries.is_empty() {
         return Ok(0);
     }
-    let n = entries.len() as i64;
-    let row = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-        .bind(n)
-        .fetch_one(&mut *conn)
-        .await?;
-    let last: i64 = row.try_get(0)?;
-    let mut prev_hash: String = row.try_get(1)?;
+    let backend = crate::db::backend_of(conn);
+    let mut s = Script::new(backend);
+    push_lock_head(&mut s);
+    let rows = s.run(&mut *conn).await?;
+    let head = head_of(rows.last())?;
+    let mut s = Script::new(backend);
+    let last = push_append(&mut s, head, entries);
+    s.run(conn).await?;
+    Ok(last)
+}
+
+/// The chain's head: the last sequence number and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Add to `s` the lock of the chain's head, a statement that returns one row: read it with
+/// [`head_of`]. A no-op `UPDATE … RETURNING` takes the row lock on PostgreSQL (and the
+/// database write lock on SQLite), so concurrent writers line up and the chain never forks.
+pub fn push_lock_head(s: &mut Script) {
+    s.statement("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash");
+}
+
+/// The head from the row returned by [`push_lock_head`].
+pub fn head_of(row: Option<&sqlx::any::AnyRow>) -> AppResult<Head> {
+    let row =
+        row.ok_or_else(|| AppError::Internal(anyhow::anyhow!("the audit chain has no head")))?;
+    Ok(Head {
+        seq: row.try_get(0)?,
+        hash: row.try_get(1)?,
+    })
+}
+
+/// Add to `s` the records of `entries` chained after `head` (read with [`push_lock_head`] in
+/// the same transaction) and the new head. Returns the last sequence number.
+pub fn push_append(s: &mut Script, head: Head, entries: Vec<(&Actor, Entry<'_>)>) -> i64 {
+    if entries.is_empty() {
+        return head.seq;
+    }
     let at = clock::now_ms();
+    let mut prev_hash = head.hash;
     let mut records = Vec::with_capacity(entries.len());
     for (i, (actor, e)) in entries.into_iter().enumerate() {
         let mut r = AuditRecord {
-            seq: last - n + 1 + i as i64,
+            seq: head.seq + 1 + i as i64,
             at,
             actor_id: (!actor.user_id.is_empty()).then(|| actor.user_id.clone()),
             actor_name: actor.username.clone(),
@@ -60,16 +95,15 @@ pub async fn record_many(
         prev_hash = r.hash.clone();
         records.push(r);
     }
-    let backend = crate::db::backend_of(conn);
+    let last = head.seq + records.len() as i64;
     for chunk in crate::db::fixed_chunks(&records) {
         let sql = format!(
             "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
-            crate::db::values_list(backend, chunk.len(), 15, "")
+            crate::db::values_list(s.backend(), chunk.len(), 15, "")
         );
-        let mut q = sqlx::query(&sql);
+        s.statement(&sql);
         for r in chunk {
-            q = q
-                .bind(r.seq)
+            s.bind(r.seq)
                 .bind(r.at)
                 .bind(r.actor_id.clone())
                 .bind(r.actor_name.clone())
@@ -85,13 +119,11 @@ pub async fn record_many(
                 .bind(r.prev_hash.clone())
                 .bind(r.hash.clone());
         }
-        q.execute(&mut *conn).await?;
     }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(prev_hash)
-        .execute(&mut *conn)
-        .await?;
-    Ok(last)
+    s.statement("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(last)
+        .bind(prev_hash);
+    last
 }
 
 fn row_to_record(row: &sqlx::any::AnyRow) -> Result<AuditRecord, sqlx::Error> {

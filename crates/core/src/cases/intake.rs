@@ -7,11 +7,12 @@
 //! takes the others down with it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection};
+use sqlx::{Any, AnyConnection, Row};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
@@ -21,6 +22,7 @@ use super::store::{self, EventRow, NewCaseRow, NotificationRow};
 use crate::audit::{self, Entry};
 use crate::authz::Actor;
 use crate::db::Db;
+use crate::db::Script;
 use crate::error::{AppError, AppResult};
 use crate::{clock, Core};
 
@@ -29,6 +31,10 @@ pub const MAX_BATCH: usize = 1024;
 
 /// How long the writer keeps the write connection while submissions keep coming.
 const HOLD: Duration = Duration::from_millis(20);
+
+/// In a burst, a batch smaller than this waits up to [`FILL_WAIT`] for more submissions.
+const FILL_TO: usize = 24;
+const FILL_WAIT: Duration = Duration::from_millis(1);
 
 /// How many times the writer lets the runtime run other tasks while that brings more
 /// submissions, before it writes a batch.
@@ -133,12 +139,105 @@ impl Intake {
     }
 }
 
+/// A batch committed but not yet known to be durable.
+struct Committed {
+    jobs: Vec<Job>,
+    results: Vec<(Case, bool)>,
+}
+
+/// On SQLite the writer commits its batches without waiting for the disk
+/// (`synchronous=NORMAL` on the write connection while it holds it), and this thread makes
+/// them durable: it syncs the write-ahead log once for every batch committed since its last
+/// sync, then answers their submissions. A submission is acknowledged only after the log
+/// that holds its commit is on disk — what `synchronous=FULL` gives, a power cut included —
+/// but the writer builds and writes the next batch while the disk syncs the last one,
+/// instead of waiting for it.
+fn start_syncer(wal: PathBuf, search: Arc<CaseSearch>) -> mpsc::UnboundedSender<Committed> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Committed>();
+    let spawned = std::thread::Builder::new()
+        .name("case-intake-sync".into())
+        .spawn(move || {
+            let mut file: Option<std::fs::File> = None;
+            while let Some(first) = rx.blocking_recv() {
+                let mut done = vec![first];
+                while let Ok(c) = rx.try_recv() {
+                    done.push(c);
+                }
+                let started = clock::instant();
+                let synced = sync_log(&wal, &mut file);
+                tracing::debug!(
+                    batches = done.len(),
+                    micros = started.elapsed().as_micros() as u64,
+                    "case intake log sync"
+                );
+                for c in done {
+                    match &synced {
+                        Ok(()) => {
+                            search.enqueue(new_docs(&c.results));
+                            reply_all(c.jobs, c.results);
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot sync the write-ahead log");
+                            // Committed, but not known to be durable: the sender retries with
+                            // its idempotency key and gets the case if it survived.
+                            for j in c.jobs {
+                                let _ = j.reply.send(Err(AppError::Internal(anyhow::anyhow!(
+                                    "cannot make the case durable: {e}"
+                                ))));
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the intake sync thread");
+    }
+    tx
+}
+
+/// Sync the log file's data to disk (opened once, again after an error).
+fn sync_log(wal: &Path, file: &mut Option<std::fs::File>) -> std::io::Result<()> {
+    let f = match file.take() {
+        Some(f) => f,
+        None => std::fs::OpenOptions::new().read(true).open(wal)?,
+    };
+    f.sync_data()?;
+    *file = Some(f);
+    Ok(())
+}
+
+/// Take the write connection for a run of batches. On SQLite its commits stop waiting for
+/// the disk until [`give_back`]; the sync thread makes them durable instead.
+async fn take_writer(db: &Db, relaxed: bool) -> AppResult<PoolConnection<Any>> {
+    let mut c = db.write.acquire().await?;
+    if relaxed {
+        if let Err(e) = store::set_synchronous(&mut c, false).await {
+            give_back(c, relaxed).await;
+            return Err(e);
+        }
+    }
+    Ok(c)
+}
+
+/// Give the write connection back with its commits durable again; a connection whose
+/// setting cannot be restored is closed rather than reused.
+async fn give_back(mut c: PoolConnection<Any>, relaxed: bool) {
+    if relaxed && store::set_synchronous(&mut c, true).await.is_err() {
+        let _ = c.close().await;
+    }
+}
+
 async fn run(
     db: Db,
     mut rx: mpsc::Receiver<Job>,
     generation: Arc<AtomicU64>,
     search: Arc<CaseSearch>,
 ) {
+    // SQLite: commits relaxed while the writer holds the connection, made durable by the
+    // sync thread. PostgreSQL: its commit is durable already.
+    let syncer = db.wal.clone().map(|w| start_syncer(w, search.clone()));
+    let relaxed = syncer.is_some();
     // The write connection, kept from one batch to the next while submissions keep coming
     // (for at most `HOLD`): giving it back to the pool costs a round trip to the database
     // and a task on the runtime, which under load took longer than writing a batch.
@@ -149,7 +248,9 @@ async fn run(
                 Ok(j) => j,
                 Err(_) => {
                     // Nothing waiting: give the connection back.
-                    held = None;
+                    if let Some((c, _)) = held.take() {
+                        give_back(c, relaxed).await;
+                    }
                     continue;
                 }
             }
@@ -172,16 +273,35 @@ async fn run(
                 break;
             }
         }
-        if held
-            .as_ref()
-            .is_some_and(|(_, since)| since.elapsed() >= HOLD)
-        {
-            // Let the other writers in line have their turn (the pool serves in order).
-            held = None;
+        // In a burst (the connection is held), a small batch waits a little for the
+        // submissions on their way: a batch's fixed costs — the commit above all — are paid
+        // once for all of them.
+        if held.is_some() && jobs.len() < FILL_TO {
+            let waiting = clock::instant();
+            while jobs.len() < FILL_TO {
+                let left = FILL_WAIT.saturating_sub(waiting.elapsed());
+                match tokio::time::timeout(left, rx.recv()).await {
+                    Ok(Some(j)) => {
+                        jobs.push(j);
+                        drain(&mut rx, &mut jobs);
+                    }
+                    _ => break,
+                }
+            }
+        }
+        if let Some((c, since)) = held.take() {
+            if since.elapsed() >= HOLD {
+                // Let the other writers in line have their turn (the pool serves in order).
+                give_back(c, relaxed).await;
+            } else {
+                held = Some((c, since));
+            }
         }
         let conn = match held.take() {
-            Some((c, since)) => Ok((c, since)),
-            None => db.write.acquire().await.map(|c| (c, clock::instant())),
+            Some(h) => Ok(h),
+            None => take_writer(&db, relaxed)
+                .await
+                .map(|c| (c, clock::instant())),
         };
         let started = clock::instant();
         let outcome = match conn {
@@ -189,10 +309,12 @@ async fn run(
                 let r = write_batch(&mut c, &jobs).await;
                 if r.is_ok() {
                     held = Some((c, since));
+                } else {
+                    give_back(c, relaxed).await;
                 }
                 r
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         };
         tracing::debug!(
             batch = jobs.len(),
@@ -202,16 +324,28 @@ async fn run(
         // Queues read before this batch are stale now (also after a partial failure).
         generation.fetch_add(1, Ordering::AcqRel);
         match outcome {
-            Ok(results) => {
-                search.enqueue(new_docs(&results));
-                reply_all(jobs, results)
-            }
+            Ok(results) => match &syncer {
+                Some(tx) => {
+                    if let Err(mpsc::error::SendError(c)) = tx.send(Committed { jobs, results }) {
+                        for j in c.jobs {
+                            let _ = j.reply.send(Err(AppError::Internal(anyhow::anyhow!(
+                                "case intake sync thread stopped"
+                            ))));
+                        }
+                    }
+                }
+                None => {
+                    search.enqueue(new_docs(&results));
+                    reply_all(jobs, results)
+                }
+            },
             Err(e) if jobs.len() == 1 => {
                 if let Some(j) = jobs.pop() {
                     let _ = j.reply.send(Err(e));
                 }
             }
             Err(_) => {
+                // Each alone, on a connection whose commits wait for the disk.
                 for j in jobs {
                     let r = match db.write.acquire().await {
                         Ok(mut c) => write_batch(&mut c, std::slice::from_ref(&j))
@@ -226,6 +360,9 @@ async fn run(
                 }
             }
         }
+    }
+    if let Some((c, _)) = held.take() {
+        give_back(c, relaxed).await;
     }
 }
 
@@ -255,60 +392,95 @@ fn reply_all(jobs: Vec<Job>, results: Vec<(Case, bool)>) {
 }
 
 /// Write one batch in one transaction. Results are in the order of `jobs`.
+///
+/// Four round trips to the database whatever the batch size: begin; one script that looks
+/// up the idempotency keys, reserves the case numbers and locks the audit chain's head; one
+/// script with every insert; commit. Numbers are reserved before the lookup's answer is
+/// known, for every submission that is not a repeat inside the batch; those that turn out
+/// to repeat an earlier case give theirs back in the second script, in the same transaction
+/// (which still holds the counter), so numbers stay gapless.
 async fn write_batch(conn: &mut AnyConnection, jobs: &[Job]) -> AppResult<Vec<(Case, bool)>> {
     let t0 = clock::instant();
+    let backend = crate::db::backend_of(conn);
     let mut tx = sqlx::Connection::begin(conn).await?;
     let t_begin = t0.elapsed().as_micros() as u64;
-    // Idempotency: earlier cases with the same key, and repeats inside this batch.
-    let keys: Vec<String> = {
-        let mut k: Vec<String> = jobs.iter().filter_map(|j| j.row.idem_key.clone()).collect();
-        k.sort();
-        k.dedup();
-        k
-    };
-    let existing: HashMap<String, Case> = store::by_idem_keys(&mut tx, &keys)
-        .await?
-        .into_iter()
-        .collect();
+    // Repeats inside this batch take the case of the first submission with their key.
     let mut first_with_key: HashMap<&str, usize> = HashMap::new();
     // For each job: Some(index of the job whose case it gets) when it creates nothing.
     let mut same_as: Vec<Option<usize>> = vec![None; jobs.len()];
-    let mut fresh: Vec<usize> = Vec::with_capacity(jobs.len());
+    let mut candidates: Vec<usize> = Vec::with_capacity(jobs.len());
     for (i, j) in jobs.iter().enumerate() {
         match j.row.idem_key.as_deref() {
-            Some(k) if existing.contains_key(k) => {}
             Some(k) => match first_with_key.get(k) {
                 Some(&f) => same_as[i] = Some(f),
                 None => {
                     first_with_key.insert(k, i);
-                    fresh.push(i);
+                    candidates.push(i);
                 }
             },
-            None => fresh.push(i),
+            None => candidates.push(i),
         }
     }
+    let mut keys: Vec<String> = first_with_key.keys().map(|k| k.to_string()).collect();
+    keys.sort();
     // Case numbers, per county and year.
-    let mut cases: Vec<Option<Case>> = vec![None; jobs.len()];
     let mut groups: BTreeMap<(String, i32), Vec<usize>> = BTreeMap::new();
-    for &i in &fresh {
+    for &i in &candidates {
         let c = &jobs[i].row.case;
-        let year = clock::year_of(c.created_at);
         groups
-            .entry((c.county_code.clone(), year))
+            .entry((c.county_code.clone(), clock::year_of(c.created_at)))
             .or_default()
             .push(i);
     }
+    let mut s = Script::new(backend);
+    store::push_by_idem_keys(&mut s, &keys);
     for ((county, year), idx) in &groups {
-        let last =
-            store::reserve_numbers(&mut tx, county, i64::from(*year), idx.len() as i64).await?;
-        let first = last - idx.len() as i64 + 1;
-        for (k, &i) in idx.iter().enumerate() {
-            let mut c = jobs[i].row.case.clone();
-            c.number = format!("{year}-{:06}", first + k as i64);
+        store::push_reserve_numbers(&mut s, county, i64::from(*year), idx.len() as i64);
+    }
+    audit::store::push_lock_head(&mut s);
+    let found = s.run(&mut tx).await?;
+    // The rows come in statement order: the earlier cases, one counter per group, the head.
+    let (head_row, rest) = found
+        .split_last()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("intake script returned nothing")))?;
+    let head = audit::store::head_of(Some(head_row))?;
+    let split = rest
+        .len()
+        .checked_sub(groups.len())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("intake script lost a counter")))?;
+    let (idem_rows, counters) = rest.split_at(split);
+    let existing: HashMap<String, Case> = idem_rows
+        .iter()
+        .map(store::idem_case)
+        .collect::<AppResult<_>>()?;
+    let t_numbers = t0.elapsed().as_micros() as u64;
+    let mut s = Script::new(backend);
+    let mut cases: Vec<Option<Case>> = vec![None; jobs.len()];
+    let mut fresh: Vec<usize> = Vec::with_capacity(candidates.len());
+    for (((county, year), idx), counter) in groups.iter().zip(counters) {
+        let last: i64 = counter.try_get(0)?;
+        let mut n = last - idx.len() as i64;
+        for &i in idx {
+            let j = &jobs[i];
+            if j.row
+                .idem_key
+                .as_deref()
+                .is_some_and(|k| existing.contains_key(k))
+            {
+                continue;
+            }
+            n += 1;
+            let mut c = j.row.case.clone();
+            c.number = format!("{year}-{n:06}");
             cases[i] = Some(c);
+            fresh.push(i);
+        }
+        if n < last {
+            store::push_release_numbers(&mut s, county, i64::from(*year), last - n);
         }
     }
-    let t_numbers = t0.elapsed().as_micros() as u64;
+    // Inserted in submission order.
+    fresh.sort_unstable();
     let mut rows = Vec::with_capacity(fresh.len());
     let mut events = Vec::with_capacity(fresh.len());
     let mut notes = Vec::new();
@@ -364,35 +536,32 @@ async fn write_batch(conn: &mut AnyConnection, jobs: &[Job]) -> AppResult<Vec<(C
     }
     let now = clock::now_ms();
     notes.extend(grouped.into_rows(now));
-    store::insert_cases(&mut tx, &rows).await?;
-    store::insert_events(&mut tx, &events).await?;
-    store::insert_notifications(&mut tx, &notes).await?;
-    let t_rows = t0.elapsed().as_micros() as u64;
-    let details: Vec<String> = rows
-        .iter()
-        .map(|r| format!("{} {}", r.case.type_code, r.case.number))
-        .collect();
+    store::push_insert_cases(&mut s, &rows);
+    store::push_insert_events(&mut s, &events);
+    store::push_insert_notifications(&mut s, &notes);
     let entries: Vec<(&Actor, Entry<'_>)> = fresh
         .iter()
-        .zip(rows.iter().zip(details))
-        .map(|(&i, (r, d))| {
+        .zip(&rows)
+        .map(|(&i, r)| {
             (
                 &jobs[i].actor,
                 Entry::new("case.raise", "case", &r.case.id)
                     .area(&r.case.area_code)
-                    .detail(d),
+                    .detail(format!("{} {}", r.case.type_code, r.case.number)),
             )
         })
         .collect();
-    audit::record_many(&mut tx, entries).await?;
-    let t_audit = t0.elapsed().as_micros() as u64;
+    audit::store::push_append(&mut s, head, entries);
+    let t_built = t0.elapsed().as_micros() as u64;
+    s.run(&mut tx).await?;
+    let t_rows = t0.elapsed().as_micros() as u64;
     tx.commit().await?;
     // Microseconds from the start of the batch to the end of each phase.
     tracing::debug!(
         begin = t_begin,
         numbers = t_numbers,
+        built = t_built,
         rows = t_rows,
-        audit = t_audit,
         commit = t0.elapsed().as_micros() as u64,
         "case intake phases"
     );
@@ -401,9 +570,14 @@ async fn write_batch(conn: &mut AnyConnection, jobs: &[Job]) -> AppResult<Vec<(C
         if let Some(c) = &cases[i] {
             out.push((c.clone(), true));
         } else if let Some(f) = same_as[i] {
-            let c = cases[f]
-                .clone()
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("lost batch case")))?;
+            let c = match &cases[f] {
+                Some(c) => c.clone(),
+                // The first submission with this key repeated an earlier case too.
+                None => existing
+                    .get(j.row.idem_key.as_deref().unwrap_or_default())
+                    .cloned()
+                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("lost batch case")))?,
+            };
             out.push((c, false));
         } else {
             let k = j.row.idem_key.as_deref().unwrap_or_default();

@@ -3,7 +3,7 @@
 use sqlx::{AnyConnection, Row};
 
 use super::model::*;
-use crate::db::{backend_of, values_list, Db};
+use crate::db::{backend_of, values_list, Db, Script};
 use crate::error::{AppError, AppResult};
 
 // ---------------------------------------------------------------- catalogue
@@ -291,6 +291,11 @@ pub struct NewCaseRow {
     pub idem_key: Option<String>,
 }
 
+const RESERVE_NUMBERS: &str =
+    "INSERT INTO case_counters (county_code, year, n) VALUES ($1, $2, $3) \
+     ON CONFLICT (county_code, year) DO UPDATE SET n = case_counters.n + excluded.n \
+     RETURNING n";
+
 /// Reserve `k` case numbers for a county and year; returns the last one reserved.
 pub async fn reserve_numbers(
     conn: &mut AnyConnection,
@@ -298,35 +303,68 @@ pub async fn reserve_numbers(
     year: i64,
     k: i64,
 ) -> AppResult<i64> {
-    let n: i64 = sqlx::query_scalar(
-        "INSERT INTO case_counters (county_code, year, n) VALUES ($1, $2, $3) \
-         ON CONFLICT (county_code, year) DO UPDATE SET n = case_counters.n + excluded.n \
-         RETURNING n",
-    )
-    .bind(county.to_string())
-    .bind(year)
-    .bind(k)
-    .fetch_one(conn)
-    .await?;
-    Ok(n)
+    let mut s = Script::new(backend_of(conn));
+    push_reserve_numbers(&mut s, county, year, k);
+    let rows = s.run(conn).await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no case counter returned")))?;
+    Ok(row.try_get(0)?)
+}
+
+/// Add to `s` the reservation of `k` case numbers for a county and year. The statement
+/// returns one row: the last number reserved.
+pub fn push_reserve_numbers(s: &mut Script, county: &str, year: i64, k: i64) {
+    s.statement(RESERVE_NUMBERS)
+        .bind(county.to_string())
+        .bind(year)
+        .bind(k);
+}
+
+/// Add to `s` the return of `k` numbers reserved last for a county and year but not used
+/// (only inside the transaction that reserved them, which still holds the counter's lock).
+pub fn push_release_numbers(s: &mut Script, county: &str, year: i64, k: i64) {
+    s.statement("UPDATE case_counters SET n = n - $1 WHERE county_code = $2 AND year = $3")
+        .bind(k)
+        .bind(county.to_string())
+        .bind(year);
+}
+
+/// SQLite: whether this connection's commits wait until the log is on disk (`FULL`) or
+/// only until it is written (`NORMAL`; the caller then syncs the log itself before it
+/// tells anyone). No effect on PostgreSQL.
+/// backend-specific
+pub async fn set_synchronous(conn: &mut AnyConnection, durable: bool) -> AppResult<()> {
+    if backend_of(conn) == crate::db::Backend::Sqlite {
+        let sql = if durable {
+            "PRAGMA synchronous=FULL"
+        } else {
+            "PRAGMA synchronous=NORMAL"
+        };
+        sqlx::query(sql).execute(conn).await?;
+    }
+    Ok(())
 }
 
 /// Insert cases with multi-row statements.
 pub async fn insert_cases(conn: &mut AnyConnection, rows: &[NewCaseRow]) -> AppResult<()> {
-    let backend = backend_of(conn);
+    let mut s = Script::new(backend_of(conn));
+    push_insert_cases(&mut s, rows);
+    s.run(conn).await?;
+    Ok(())
+}
+
+/// Add to `s` the multi-row inserts of `rows`.
+pub fn push_insert_cases(s: &mut Script, rows: &[NewCaseRow]) {
     for chunk in crate::db::fixed_chunks(rows) {
         let sql = format!(
             "INSERT INTO cases ({CASE_COLS}, is_open, reporter_phone_enc, idem_key) VALUES {}",
-            values_list(backend, chunk.len(), 38, "")
+            values_list(s.backend(), chunk.len(), 38, "")
         );
-        // sqlx 0.8's `Any` driver gives a NULL f64 the wrong PostgreSQL type; a cached
-        // statement prepared with NULL coordinates then rejects real ones. Not cached there.
-        // backend-specific
-        let mut q = sqlx::query(&sql).persistent(backend == crate::db::Backend::Sqlite);
+        s.statement(&sql).uncached();
         for row in chunk {
             let c = &row.case;
-            q = q
-                .bind(c.id.clone())
+            s.bind(c.id.clone())
                 .bind(c.number.clone())
                 .bind(c.county_code.clone())
                 .bind(c.type_code.clone())
@@ -365,9 +403,7 @@ pub async fn insert_cases(conn: &mut AnyConnection, rows: &[NewCaseRow]) -> AppR
                 .bind(row.reporter_phone_enc.clone())
                 .bind(row.idem_key.clone());
         }
-        q.execute(&mut *conn).await?;
     }
-    Ok(())
 }
 
 /// Cases already created under any of these idempotency keys: (key, case).
@@ -375,23 +411,31 @@ pub async fn by_idem_keys(
     conn: &mut AnyConnection,
     keys: &[String],
 ) -> AppResult<Vec<(String, Case)>> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let backend = backend_of(conn);
-    let mut out = Vec::new();
+    let mut s = Script::new(backend_of(conn));
+    push_by_idem_keys(&mut s, keys);
+    let rows = s.run(conn).await?;
+    rows.iter().map(idem_case).collect()
+}
+
+/// Add to `s` the lookup of cases created under any of `keys` (nothing when there are
+/// none); read each row it returns with [`idem_case`].
+pub fn push_by_idem_keys(s: &mut Script, keys: &[String]) {
     for chunk in crate::db::fixed_chunks(keys) {
-        let list = values_list(backend, 1, chunk.len(), "");
+        let list = values_list(s.backend(), 1, chunk.len(), "");
         let sql = format!("SELECT {CASE_COLS}, idem_key FROM cases WHERE idem_key IN {list}");
-        let mut q = sqlx::query(&sql);
+        s.statement(&sql);
         for k in chunk {
-            q = q.bind(k.clone());
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            out.push((r.try_get(35)?, row_to_case(&r)?));
+            s.bind(k.clone());
         }
     }
-    Ok(out)
+}
+
+/// The number of columns of a row returned by [`push_by_idem_keys`].
+pub const IDEM_CASE_COLUMNS: usize = 36;
+
+/// A row returned by [`push_by_idem_keys`]: (key, case).
+pub fn idem_case(r: &sqlx::any::AnyRow) -> AppResult<(String, Case)> {
+    Ok((r.try_get(35)?, row_to_case(r)?))
 }
 
 /// Write back every mutable column of a case.
@@ -474,18 +518,24 @@ pub struct EventRow {
 }
 
 pub async fn insert_events(conn: &mut AnyConnection, rows: &[EventRow]) -> AppResult<()> {
-    let backend = backend_of(conn);
+    let mut s = Script::new(backend_of(conn));
+    push_insert_events(&mut s, rows);
+    s.run(conn).await?;
+    Ok(())
+}
+
+/// Add to `s` the multi-row inserts of timeline entries.
+pub fn push_insert_events(s: &mut Script, rows: &[EventRow]) {
     for chunk in crate::db::fixed_chunks(rows) {
         let sql = format!(
             "INSERT INTO case_events (id, case_id, county_code, at, actor_id, actor_name, action, \
              from_status, to_status, note, public, data_json) VALUES {}",
-            values_list(backend, chunk.len(), 12, "")
+            values_list(s.backend(), chunk.len(), 12, "")
         );
-        let mut q = sqlx::query(&sql);
+        s.statement(&sql);
         for r in chunk {
             let e = &r.event;
-            q = q
-                .bind(e.id.clone())
+            s.bind(e.id.clone())
                 .bind(e.case_id.clone())
                 .bind(r.county_code.clone())
                 .bind(e.at)
@@ -498,9 +548,7 @@ pub async fn insert_events(conn: &mut AnyConnection, rows: &[EventRow]) -> AppRe
                 .bind(i64::from(e.public))
                 .bind(r.data_json.clone());
         }
-        q.execute(&mut *conn).await?;
     }
-    Ok(())
 }
 
 pub async fn events(db: &Db, case_id: &str) -> AppResult<Vec<CaseEvent>> {
@@ -1030,17 +1078,23 @@ pub async fn insert_notifications(
     conn: &mut AnyConnection,
     rows: &[NotificationRow],
 ) -> AppResult<()> {
-    let backend = backend_of(conn);
+    let mut s = Script::new(backend_of(conn));
+    push_insert_notifications(&mut s, rows);
+    s.run(conn).await?;
+    Ok(())
+}
+
+/// Add to `s` the multi-row inserts of inbox entries.
+pub fn push_insert_notifications(s: &mut Script, rows: &[NotificationRow]) {
     for chunk in crate::db::fixed_chunks(rows) {
         let sql = format!(
             "INSERT INTO notifications (id, county_code, user_id, role, area_code, case_id, kind, \
              body, created_at) VALUES {}",
-            values_list(backend, chunk.len(), 9, "")
+            values_list(s.backend(), chunk.len(), 9, "")
         );
-        let mut q = sqlx::query(&sql);
+        s.statement(&sql);
         for n in chunk {
-            q = q
-                .bind(n.id.clone())
+            s.bind(n.id.clone())
                 .bind(n.county_code.clone())
                 .bind(n.user_id.clone())
                 .bind(n.role.clone())
@@ -1050,9 +1104,7 @@ pub async fn insert_notifications(
                 .bind(n.body.clone())
                 .bind(n.created_at);
         }
-        q.execute(&mut *conn).await?;
     }
-    Ok(())
 }
 
 /// A notification as shown in the inbox.
