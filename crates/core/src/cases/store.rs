@@ -348,9 +348,12 @@ pub async fn set_synchronous(conn: &mut AnyConnection, durable: bool) -> AppResu
 
 /// Insert cases with multi-row statements.
 pub async fn insert_cases(conn: &mut AnyConnection, rows: &[NewCaseRow]) -> AppResult<()> {
-    let mut s = Script::new(backend_of(conn));
-    push_insert_cases(&mut s, rows);
-    s.run(conn).await?;
+    // One statement per round trip: a bulk load's script would hold every row at once.
+    for chunk in crate::db::fixed_chunks(rows) {
+        let mut s = Script::new(backend_of(conn));
+        push_insert_cases(&mut s, chunk);
+        s.run(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -518,9 +521,12 @@ pub struct EventRow {
 }
 
 pub async fn insert_events(conn: &mut AnyConnection, rows: &[EventRow]) -> AppResult<()> {
-    let mut s = Script::new(backend_of(conn));
-    push_insert_events(&mut s, rows);
-    s.run(conn).await?;
+    // One statement per round trip: a bulk load's script would hold every row at once.
+    for chunk in crate::db::fixed_chunks(rows) {
+        let mut s = Script::new(backend_of(conn));
+        push_insert_events(&mut s, chunk);
+        s.run(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -1078,9 +1084,12 @@ pub async fn insert_notifications(
     conn: &mut AnyConnection,
     rows: &[NotificationRow],
 ) -> AppResult<()> {
-    let mut s = Script::new(backend_of(conn));
-    push_insert_notifications(&mut s, rows);
-    s.run(conn).await?;
+    // One statement per round trip: a bulk load's script would hold every row at once.
+    for chunk in crate::db::fixed_chunks(rows) {
+        let mut s = Script::new(backend_of(conn));
+        push_insert_notifications(&mut s, chunk);
+        s.run(&mut *conn).await?;
+    }
     Ok(())
 }
 
