@@ -157,14 +157,13 @@ fn start_syncer(wal: PathBuf, search: Arc<CaseSearch>) -> mpsc::UnboundedSender<
     let spawned = std::thread::Builder::new()
         .name("case-intake-sync".into())
         .spawn(move || {
-            let mut file: Option<std::fs::File> = None;
             while let Some(first) = rx.blocking_recv() {
                 let mut done = vec![first];
                 while let Ok(c) = rx.try_recv() {
                     done.push(c);
                 }
                 let started = clock::instant();
-                let synced = sync_log(&wal, &mut file);
+                let synced = sync_log(&wal);
                 tracing::debug!(
                     batches = done.len(),
                     micros = started.elapsed().as_micros() as u64,
@@ -196,15 +195,10 @@ fn start_syncer(wal: PathBuf, search: Arc<CaseSearch>) -> mpsc::UnboundedSender<
     tx
 }
 
-/// Sync the log file's data to disk (opened once, again after an error).
-fn sync_log(wal: &Path, file: &mut Option<std::fs::File>) -> std::io::Result<()> {
-    let f = match file.take() {
-        Some(f) => f,
-        None => std::fs::OpenOptions::new().read(true).open(wal)?,
-    };
-    f.sync_data()?;
-    *file = Some(f);
-    Ok(())
+/// Sync the log file's data to disk. The file is opened for every sync (a few microseconds
+/// beside the sync itself), so a log file SQLite has replaced is never missed.
+fn sync_log(wal: &Path) -> std::io::Result<()> {
+    std::fs::File::open(wal)?.sync_data()
 }
 
 /// Take the write connection for a run of batches. On SQLite its commits stop waiting for
