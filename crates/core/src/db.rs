@@ -491,6 +491,21 @@ impl Script {
     }
 }
 
+/// Run the statements `push` adds for `rows`, one fixed-size chunk (see [`fixed_chunks`]) per
+/// round trip: for bulk loads, whose rows in one script would all be held at once.
+pub async fn run_chunked<T>(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[T],
+    push: impl Fn(&mut Script, &[T]),
+) -> Result<(), sqlx::Error> {
+    for chunk in fixed_chunks(rows) {
+        let mut s = Script::new(backend_of(conn));
+        push(&mut s, chunk);
+        s.run(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Append `sql` to `out` with every `$N` placeholder written as `?`.
 fn anonymous_placeholders(sql: &str, out: &mut String) {
     let mut expected = 1u32;

@@ -2110,3 +2110,32 @@ async fn the_checkpointer_copies_the_log_when_writing_pauses() {
     })
     .await;
 }
+
+/// A script's statements run in order and return their rows in order; each statement's
+/// `$1…` names its own arguments, also on SQLite, where the whole script is one query.
+#[tokio::test]
+async fn a_script_runs_its_statements_in_order_with_their_own_arguments() {
+    each_backend(|env| async move {
+        let core = env.fresh_core().await;
+        let mut conn = core.db.write.acquire().await.unwrap();
+        let mut s = xiangzhi_core::db::Script::new(core.db.backend);
+        s.statement("SELECT $1").bind(1i64);
+        s.statement("SELECT $1, $2")
+            .bind(2i64)
+            .bind("二".to_string());
+        s.statement("SELECT $1").bind(3i64);
+        assert_eq!(s.len(), 3);
+        let rows = s.run(&mut conn).await.unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].try_get::<i64, _>(0).unwrap(), 1);
+        assert_eq!(rows[1].try_get::<i64, _>(0).unwrap(), 2);
+        assert_eq!(rows[1].try_get::<String, _>(1).unwrap(), "二");
+        assert_eq!(rows[2].try_get::<i64, _>(0).unwrap(), 3);
+        // A failing statement fails the script.
+        let mut s = xiangzhi_core::db::Script::new(core.db.backend);
+        s.statement("SELECT $1").bind(1i64);
+        s.statement("SELECT * FROM no_such_table");
+        assert!(s.run(&mut conn).await.is_err());
+    })
+    .await;
+}

@@ -348,13 +348,7 @@ pub async fn set_synchronous(conn: &mut AnyConnection, durable: bool) -> AppResu
 
 /// Insert cases with multi-row statements.
 pub async fn insert_cases(conn: &mut AnyConnection, rows: &[NewCaseRow]) -> AppResult<()> {
-    // One statement per round trip: a bulk load's script would hold every row at once.
-    for chunk in crate::db::fixed_chunks(rows) {
-        let mut s = Script::new(backend_of(conn));
-        push_insert_cases(&mut s, chunk);
-        s.run(&mut *conn).await?;
-    }
-    Ok(())
+    Ok(crate::db::run_chunked(conn, rows, push_insert_cases).await?)
 }
 
 /// Add to `s` the multi-row inserts of `rows`.
@@ -521,13 +515,7 @@ pub struct EventRow {
 }
 
 pub async fn insert_events(conn: &mut AnyConnection, rows: &[EventRow]) -> AppResult<()> {
-    // One statement per round trip: a bulk load's script would hold every row at once.
-    for chunk in crate::db::fixed_chunks(rows) {
-        let mut s = Script::new(backend_of(conn));
-        push_insert_events(&mut s, chunk);
-        s.run(&mut *conn).await?;
-    }
-    Ok(())
+    Ok(crate::db::run_chunked(conn, rows, push_insert_events).await?)
 }
 
 /// Add to `s` the multi-row inserts of timeline entries.
@@ -1084,13 +1072,7 @@ pub async fn insert_notifications(
     conn: &mut AnyConnection,
     rows: &[NotificationRow],
 ) -> AppResult<()> {
-    // One statement per round trip: a bulk load's script would hold every row at once.
-    for chunk in crate::db::fixed_chunks(rows) {
-        let mut s = Script::new(backend_of(conn));
-        push_insert_notifications(&mut s, chunk);
-        s.run(&mut *conn).await?;
-    }
-    Ok(())
+    Ok(crate::db::run_chunked(conn, rows, push_insert_notifications).await?)
 }
 
 /// Add to `s` the multi-row inserts of inbox entries.
