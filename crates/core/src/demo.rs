@@ -561,6 +561,7 @@ pub async fn generate(core: &Core, residents: usize, seed: u64) -> anyhow::Resul
     if residents > 0 {
         crate::deliberation::demo::seed(core, COUNTY_CODE, &named, seed).await?;
     }
+    crate::db::fold_log(&core.db).await?;
     Ok(DemoSummary {
         cases,
         townships: TOWNSHIPS.len(),

@@ -129,6 +129,21 @@ async fn make_user(core: &Core, id: &str) {
     tx.commit().await.unwrap();
 }
 
+/// Each county/year counter equals its number of cases, and the audit chain verifies.
+async fn numbers_gapless_and_audit_whole(core: &Core) {
+    assert_eq!(
+        count(
+            core,
+            "SELECT COUNT(*) FROM case_counters cc WHERE cc.n <> (SELECT COUNT(*) FROM cases c \
+             WHERE c.county_code = cc.county_code AND c.number LIKE cc.year || '-%')"
+        )
+        .await,
+        0
+    );
+    let v = audit::verify(&core.db).await.unwrap();
+    assert!(v.problem.is_none(), "{v:?}");
+}
+
 async fn act(core: &Core, who: &Actor, c: &Case, a: Action) -> Case {
     cases::act(core, who, &c.id, a.clone())
         .await
@@ -586,17 +601,92 @@ async fn intake_is_idempotent_offers_duplicates_and_survives_concurrency() {
             count(&core, "SELECT COUNT(*) FROM cases").await,
             before + 220
         );
+        numbers_gapless_and_audit_whole(&core).await;
+    })
+    .await;
+}
+
+/// One submission that the database refuses (here: an area that does not exist) fails alone:
+/// the batch it came in is retried one submission at a time, so every other submission of
+/// that batch is committed, with its timeline entry and audit record, and the numbers stay
+/// gapless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_the_database_refuses_fails_alone() {
+    both(|core| async move {
+        setup(&core).await;
+        let template = created(
+            cases::raise(
+                &core,
+                &cadre(),
+                "staff",
+                report("road_facility", "村口桥面护栏断了"),
+            )
+            .await,
+        );
+        let before = count(&core, "SELECT COUNT(*) FROM cases").await;
+        let events = count(&core, "SELECT COUNT(*) FROM case_events").await;
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let core = core.clone();
+            let mut c = template.clone();
+            c.id = clock::new_id();
+            c.number = String::new();
+            c.description = format!("第{i}处护栏损坏");
+            if i == 20 {
+                c.area_code = "130123101299".into();
+            }
+            let row = cases::store::NewCaseRow {
+                case: c,
+                reporter_phone_enc: None,
+                idem_key: Some(format!("alone-{i}")),
+            };
+            tasks.push(tokio::spawn(async move {
+                cases::intake::submit(&core, row, cadre(), Vec::new()).await
+            }));
+        }
+        let mut ok = 0;
+        let mut refused = 0;
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok((_, created)) => {
+                    assert!(created);
+                    assert_ne!(i, 20);
+                    ok += 1;
+                }
+                Err(_) => {
+                    assert_eq!(i, 20);
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!((ok, refused), (39, 1));
+        assert_eq!(
+            count(&core, "SELECT COUNT(*) FROM cases").await,
+            before + 39
+        );
+        assert_eq!(
+            count(&core, "SELECT COUNT(*) FROM case_events").await,
+            events + 39
+        );
         assert_eq!(
             count(
                 &core,
-                "SELECT COUNT(*) FROM case_counters cc WHERE cc.n <> (SELECT COUNT(*) FROM cases c \
-                 WHERE c.county_code = cc.county_code AND c.number LIKE cc.year || '-%')"
+                "SELECT COUNT(*) FROM cases WHERE idem_key LIKE '%alone-20'"
             )
             .await,
             0
         );
-        let v = audit::verify(&core.db).await.unwrap();
-        assert!(v.problem.is_none(), "{v:?}");
+        numbers_gapless_and_audit_whole(&core).await;
+        // The writer goes on serving.
+        created(
+            cases::raise(
+                &core,
+                &cadre(),
+                "staff",
+                report("road_facility", "桥头路面又塌了一块"),
+            )
+            .await,
+        );
     })
     .await;
 }

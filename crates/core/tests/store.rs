@@ -2111,6 +2111,47 @@ async fn the_checkpointer_copies_the_log_when_writing_pauses() {
     .await;
 }
 
+/// A bulk load ends by folding its log into the database file: right after it the log is
+/// empty and the pages are in the database file, so what follows does not share the disk
+/// with a background copy. On PostgreSQL it does nothing and succeeds.
+#[tokio::test]
+async fn folding_the_log_leaves_it_empty_and_the_pages_in_the_database_file() {
+    each_backend(|env| async move {
+        let core = env.fresh_core().await;
+        sqlx::query("CREATE TABLE fold_probe (t TEXT)")
+            .execute(&core.db.write)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO fold_probe VALUES ($1)")
+            .bind("样".repeat(1_400_000))
+            .execute(&core.db.write)
+            .await
+            .unwrap();
+        xiangzhi_core::db::fold_log(&core.db).await.unwrap();
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM fold_probe")
+            .fetch_one(&core.db.read)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(n, 1);
+        if env.backend != Backend::Sqlite {
+            return;
+        }
+        let len = |f: &str| {
+            std::fs::metadata(common::data_file(&core, f))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        };
+        assert_eq!(len("xiangzhi.db-wal"), 0, "the log was not emptied");
+        assert!(
+            len("xiangzhi.db") > 4_000_000,
+            "the pages are not in the file"
+        );
+    })
+    .await;
+}
+
 /// A script's statements run in order and return their rows in order; each statement's
 /// `$1…` names its own arguments, also on SQLite, where the whole script is one query.
 #[tokio::test]

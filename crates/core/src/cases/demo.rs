@@ -468,6 +468,7 @@ pub async fn history(
         crate::db::bulk_cache(&mut conn, core.db.backend, false).await?;
     }
     crate::db::analyze(&core.db).await?;
+    crate::db::fold_log(&core.db).await?;
     Ok(done)
 }
 
