@@ -594,3 +594,67 @@ pub async fn submit(
 ) -> AppResult<(Case, bool)> {
     core.intake().submit(row, actor, notify).await
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Two committed batches of two submissions each, as the writer hands them over, and the
+    /// receivers of their answers.
+    fn committed(
+        tx: &mpsc::UnboundedSender<Committed>,
+    ) -> Vec<oneshot::Receiver<AppResult<(Case, bool)>>> {
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let mut jobs = Vec::new();
+            let mut results = Vec::new();
+            for _ in 0..2 {
+                let mut case = store::blank_case();
+                case.id = clock::new_id();
+                let (reply, rx) = oneshot::channel();
+                answers.push(rx);
+                jobs.push(Job {
+                    row: NewCaseRow {
+                        case: case.clone(),
+                        reporter_phone_enc: None,
+                        idem_key: None,
+                    },
+                    actor: Actor::system("test"),
+                    notify: Vec::new(),
+                    reply,
+                });
+                results.push((case, true));
+            }
+            assert!(tx.send(Committed { jobs, results }).is_ok());
+        }
+        answers
+    }
+
+    #[tokio::test]
+    async fn submissions_are_answered_once_the_log_is_synced() {
+        let wal = std::env::temp_dir().join(format!("xiangzhi-sync-{}.db-wal", clock::new_id()));
+        std::fs::write(&wal, b"log").unwrap();
+        let tx = start_syncer(wal.clone(), Arc::new(CaseSearch::default()));
+        for rx in committed(&tx) {
+            let (case, created) = rx.await.unwrap().unwrap();
+            assert!(created);
+            assert!(!case.id.is_empty());
+        }
+        let _ = std::fs::remove_file(&wal);
+    }
+
+    /// A commit whose log cannot be synced is not acknowledged: every submission waiting on
+    /// that sync gets an error (the sender retries with its idempotency key).
+    #[tokio::test]
+    async fn a_failed_sync_answers_every_waiting_submission_with_an_error() {
+        let wal = std::env::temp_dir()
+            .join(format!("xiangzhi-missing-{}", clock::new_id()))
+            .join("xiangzhi.db-wal");
+        let tx = start_syncer(wal, Arc::new(CaseSearch::default()));
+        for rx in committed(&tx) {
+            let e = rx.await.unwrap().unwrap_err();
+            assert!(matches!(e, AppError::Internal(_)), "{e:?}");
+        }
+    }
+}
