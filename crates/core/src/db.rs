@@ -305,17 +305,12 @@ impl Db {
     }
 
     /// Close the pools. On SQLite the log is first copied back into the database file and
-    /// emptied, so a bulk command leaves one file behind rather than gigabytes of log.
+    /// emptied ([`fold_log`]), so a bulk command leaves one file behind rather than
+    /// gigabytes of log.
     pub async fn close(&self) {
         self.read.close().await;
-        if self.backend == Backend::Sqlite {
-            // backend-specific
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&self.write)
-                .await
-            {
-                tracing::warn!(error = %e, "final checkpoint failed");
-            }
+        if let Err(e) = fold_log(self).await {
+            tracing::warn!(error = %e, "final checkpoint failed");
         }
         self.write.close().await;
     }
@@ -362,15 +357,22 @@ pub async fn fold_log(db: &Db) -> anyhow::Result<()> {
         .connect()
         .await?;
     conn.execute("PRAGMA busy_timeout=10000;").await?;
-    // The checkpointer may be copying right now: then this one reports busy; try again.
+    // The checkpointer may be copying right now, or a reader may still be in the log: then
+    // the checkpoint reports busy; try again for up to five seconds.
+    let mut folded = false;
     for _ in 0..100 {
         let row = conn.fetch_one("PRAGMA wal_checkpoint(TRUNCATE);").await?;
         if row.try_get::<i64, _>(0)? == 0 {
+            folded = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     sqlx::Connection::close(conn).await?;
+    anyhow::ensure!(
+        folded,
+        "the write-ahead log could not be emptied: other connections kept it busy"
+    );
     Ok(())
 }
 

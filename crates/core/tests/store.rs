@@ -2111,6 +2111,50 @@ async fn the_checkpointer_copies_the_log_when_writing_pauses() {
     .await;
 }
 
+/// SQLite: while writing goes on without a pause, the checkpointer still copies the log
+/// back and the writer starts it over, so the log stays short instead of growing with
+/// every commit. PostgreSQL has no such log: nothing to check there.
+#[tokio::test]
+async fn the_checkpointer_keeps_the_log_short_while_writing_goes_on() {
+    each_backend(|env| async move {
+        if env.backend != Backend::Sqlite {
+            return;
+        }
+        let core = env.fresh_core().await;
+        let len = |f: &str| {
+            std::fs::metadata(common::data_file(&core, f))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        };
+        sqlx::query("CREATE TABLE busy_probe (t TEXT)")
+            .execute(&core.db.write)
+            .await
+            .unwrap();
+        // About 40 MB in 3 s, a commit every 15 ms: the log never stays the same for one of
+        // the checkpointer's looks.
+        let row = "忙".repeat(170_000);
+        let mut longest = 0;
+        for _ in 0..200 {
+            sqlx::query("INSERT INTO busy_probe VALUES ($1)")
+                .bind(row.clone())
+                .execute(&core.db.write)
+                .await
+                .unwrap();
+            longest = longest.max(len("xiangzhi.db-wal"));
+            tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+        }
+        assert!(
+            len("xiangzhi.db") > 20_000_000,
+            "nothing was copied back while writing went on"
+        );
+        assert!(
+            longest < 30_000_000,
+            "the log grew to {longest} bytes instead of starting over"
+        );
+    })
+    .await;
+}
+
 /// A bulk load ends by folding its log into the database file: right after it the log is
 /// empty and the pages are in the database file, so what follows does not share the disk
 /// with a background copy. On PostgreSQL it does nothing and succeeds.

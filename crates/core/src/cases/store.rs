@@ -403,17 +403,6 @@ pub fn push_insert_cases(s: &mut Script, rows: &[NewCaseRow]) {
     }
 }
 
-/// Cases already created under any of these idempotency keys: (key, case).
-pub async fn by_idem_keys(
-    conn: &mut AnyConnection,
-    keys: &[String],
-) -> AppResult<Vec<(String, Case)>> {
-    let mut s = Script::new(backend_of(conn));
-    push_by_idem_keys(&mut s, keys);
-    let rows = s.run(conn).await?;
-    rows.iter().map(idem_case).collect()
-}
-
 /// Add to `s` the lookup of cases created under any of `keys` (nothing when there are
 /// none); read each row it returns with [`idem_case`].
 pub fn push_by_idem_keys(s: &mut Script, keys: &[String]) {
@@ -426,9 +415,6 @@ pub fn push_by_idem_keys(s: &mut Script, keys: &[String]) {
         }
     }
 }
-
-/// The number of columns of a row returned by [`push_by_idem_keys`].
-pub const IDEM_CASE_COLUMNS: usize = 36;
 
 /// A row returned by [`push_by_idem_keys`]: (key, case).
 pub fn idem_case(r: &sqlx::any::AnyRow) -> AppResult<(String, Case)> {
