@@ -2121,11 +2121,7 @@ async fn the_checkpointer_keeps_the_log_short_while_writing_goes_on() {
             return;
         }
         let core = env.fresh_core().await;
-        let len = |f: &str| {
-            std::fs::metadata(common::data_file(&core, f))
-                .map(|m| m.len())
-                .unwrap_or(0)
-        };
+        let len = |f: &str| common::file_len(&core, f);
         sqlx::query("CREATE TABLE busy_probe (t TEXT)")
             .execute(&core.db.write)
             .await
@@ -2182,11 +2178,7 @@ async fn folding_the_log_leaves_it_empty_and_the_pages_in_the_database_file() {
         if env.backend != Backend::Sqlite {
             return;
         }
-        let len = |f: &str| {
-            std::fs::metadata(common::data_file(&core, f))
-                .map(|m| m.len())
-                .unwrap_or(0)
-        };
+        let len = |f: &str| common::file_len(&core, f);
         assert_eq!(len("xiangzhi.db-wal"), 0, "the log was not emptied");
         assert!(
             len("xiangzhi.db") > 4_000_000,

@@ -256,6 +256,13 @@ pub fn data_file(core: &Core, name: &str) -> PathBuf {
     Path::new(&core.data_dir).join(name)
 }
 
+/// Length of a file in a core's data directory (0 when it does not exist).
+pub fn file_len(core: &Core, name: &str) -> u64 {
+    std::fs::metadata(data_file(core, name))
+        .map(|m| m.len())
+        .unwrap_or(0)
+}
+
 /// A staff actor holding one role on one area (not backed by a user row).
 pub fn staff(
     role: xiangzhi_core::authz::Role,
